@@ -1,0 +1,4 @@
+// The whole database schema. One file per domain under ./schema; this file is what drizzle-kit and the app import.
+export * from './schema/auth';
+export * from './schema/jobs';
+export * from './schema/market';

@@ -1,0 +1,59 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Every environment variable SignalOps reads, parsed once with zod. The README's configuration table mirrors this.
+ * A bad value stops the process with a message naming the variable, never a silent default.
+ */
+const EnvSchema = z.object({
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  DATA_DIR: z.string().min(1).default('./.data'),
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  HOSTNAME: z.string().default('0.0.0.0'),
+  /** Port of the embedded PostgreSQL; 0 = pick a free one at each boot. */
+  EMBEDDED_PG_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
+  SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  SESSION_TTL_HOURS: z.coerce.number().positive().default(24 * 7),
+  /** Force the Secure flag on session cookies (set it when serving over HTTPS). */
+  COOKIE_SECURE: z
+    .enum(['true', 'false', '1', '0'])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1'),
+  WORKER_HEARTBEAT_SECONDS: z.coerce.number().positive().default(5),
+  /** A worker not seen for this long counts as gone in /api/ready. */
+  WORKER_STALE_SECONDS: z.coerce.number().positive().default(30),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(1),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Prefer `cpu` or `wasm` over the automatic choice (tfjs-node when installed, else wasm). */
+  TF_BACKEND: z.enum(['auto', 'node', 'wasm', 'cpu']).default('auto'),
+});
+
+export type Config = z.infer<typeof EnvSchema> & { dataDir: string };
+
+export class ConfigError extends Error {}
+
+export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const cleaned: Record<string, string | undefined> = {};
+  for (const key of Object.keys(EnvSchema.shape)) {
+    const v = env[key];
+    cleaned[key] = v === undefined || v === '' ? undefined : v;
+  }
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid environment:\n${lines.join('\n')}`);
+  }
+  return { ...parsed.data, dataDir: path.resolve(parsed.data.DATA_DIR) };
+}
+
+let cached: Config | undefined;
+export function config(): Config {
+  cached ??= parseConfig();
+  return cached;
+}
+
+export const APP_VERSION: string = process.env.npm_package_version ?? '0.1.0';

