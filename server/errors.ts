@@ -1,0 +1,50 @@
+/**
+ * Domain errors: a code and a message a person can act on. Routers map the code to a TRPCError code, REST handlers
+ * to an HTTP status (see httpStatusOf). Bad input is never a 500.
+ */
+export type DomainErrorCode =
+  | 'BAD_REQUEST' // 400: input is malformed or out of range (name the field)
+  | 'UNAUTHORIZED' // 401
+  | 'FORBIDDEN' // 403
+  | 'NOT_FOUND' // 404
+  | 'CONFLICT' // 409
+  | 'PAYLOAD_TOO_LARGE' // 413
+  | 'UNPROCESSABLE_CONTENT' // 422: well-formed but unusable (e.g. too few rows to train)
+  | 'PRECONDITION_FAILED' // 412
+  | 'SERVICE_UNAVAILABLE'; // 503: e.g. no servable model
+
+const STATUS: Record<DomainErrorCode, number> = {
+  BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNPROCESSABLE_CONTENT: 422,
+  PRECONDITION_FAILED: 412,
+  SERVICE_UNAVAILABLE: 503,
+};
+
+export class DomainError extends Error {
+  constructor(
+    public readonly code: DomainErrorCode,
+    message: string,
+    /** Optional structured details (e.g. `{ field: 'rsi_value' }` or a list of line errors). */
+    public readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+  get status(): number {
+    return STATUS[this.code];
+  }
+}
+
+export function httpStatusOf(code: DomainErrorCode): number {
+  return STATUS[code];
+}
+
+/** Shorthands. */
+export const badRequest = (message: string, details?: Record<string, unknown>) => new DomainError('BAD_REQUEST', message, details);
+export const notFound = (message: string) => new DomainError('NOT_FOUND', message);
+export const conflict = (message: string, details?: Record<string, unknown>) => new DomainError('CONFLICT', message, details);
