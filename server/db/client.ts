@@ -47,3 +47,8 @@ export function maskUrl(url: string): string {
     return url.replace(/:[^:@/]*@/, ':***@');
   }
 }
+
+/** A transaction handle (inside `db.transaction(async (tx) => …)`). */
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+/** Accepted by functions that only build queries, so they compose inside a caller's transaction. */
+export type DbLike = Db | Tx;

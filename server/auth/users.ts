@@ -1,0 +1,145 @@
+import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Db } from '../db/client';
+import { users, sessions, ROLES, type Role } from '../../drizzle/schema';
+import { hashPassword, verifyPassword, randomPassword } from './passwords';
+import { recordAudit } from './audit';
+import { DomainError, badRequest, notFound } from '../errors';
+
+export const ZUsername = z
+  .string()
+  .trim()
+  .min(2, 'must be at least 2 characters')
+  .max(64, 'must be at most 64 characters')
+  .regex(/^[a-zA-Z0-9._@-]+$/, 'may contain letters, digits and . _ @ - only');
+export const ZPassword = z.string().min(8, 'must be at least 8 characters').max(256, 'must be at most 256 characters');
+export const ZRole = z.enum(ROLES);
+
+export const ZCreateUserRequest = z.object({
+  username: ZUsername,
+  password: ZPassword,
+  role: ZRole,
+  displayName: z.string().trim().max(100).optional(),
+});
+
+export interface PublicUser {
+  id: string;
+  username: string;
+  displayName: string | null;
+  role: Role;
+  createdAt: Date;
+  createdBy: string;
+  disabledAt: Date | null;
+  lastLoginAt: Date | null;
+}
+
+const publicColumns = {
+  id: users.id,
+  username: users.username,
+  displayName: users.displayName,
+  role: users.role,
+  createdAt: users.createdAt,
+  createdBy: users.createdBy,
+  disabledAt: users.disabledAt,
+  lastLoginAt: users.lastLoginAt,
+};
+
+export async function listUsers(db: Db): Promise<PublicUser[]> {
+  return db.select(publicColumns).from(users).orderBy(asc(users.createdAt));
+}
+
+export async function findUserByName(db: Db, username: string) {
+  const [u] = await db
+    .select()
+    .from(users)
+    .where(sql`lower(${users.username}) = lower(${username})`);
+  return u ?? null;
+}
+
+export async function createUser(db: Db, input: z.infer<typeof ZCreateUserRequest>, actor: string): Promise<PublicUser> {
+  const data = ZCreateUserRequest.parse(input);
+  if (await findUserByName(db, data.username)) {
+    throw new DomainError('CONFLICT', `A user named '${data.username}' already exists.`, { field: 'username' });
+  }
+  const passwordHash = await hashPassword(data.password);
+  return db.transaction(async (tx) => {
+    const [u] = await tx
+      .insert(users)
+      .values({ username: data.username, displayName: data.displayName ?? null, role: data.role, passwordHash, createdBy: actor })
+      .returning(publicColumns);
+    await recordAudit(tx, { actor, action: 'user.create', target: u.username, details: { role: u.role } });
+    return u;
+  });
+}
+
+async function activeAdminCount(db: Db): Promise<number> {
+  const [r] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(users)
+    .where(and(eq(users.role, 'admin'), isNull(users.disabledAt)));
+  return r.n;
+}
+
+export async function updateUser(
+  db: Db,
+  input: { id: string; role?: Role; disabled?: boolean; password?: string },
+  actor: string,
+): Promise<PublicUser> {
+  const [cur] = await db.select().from(users).where(eq(users.id, input.id));
+  if (!cur) throw notFound(`No user with id ${input.id}.`);
+  const demoting = (input.role && input.role !== 'admin') || input.disabled === true;
+  if (cur.role === 'admin' && !cur.disabledAt && demoting && (await activeAdminCount(db)) <= 1) {
+    throw new DomainError('CONFLICT', `'${cur.username}' is the last active admin; make another admin first.`);
+  }
+  const patch: Partial<typeof users.$inferInsert> = {};
+  if (input.role) patch.role = ZRole.parse(input.role);
+  if (input.disabled !== undefined) patch.disabledAt = input.disabled ? new Date() : null;
+  if (input.password !== undefined) {
+    const pw = ZPassword.safeParse(input.password);
+    if (!pw.success) throw badRequest(`password ${pw.error.issues[0].message}`, { field: 'password' });
+    patch.passwordHash = await hashPassword(input.password);
+  }
+  return db.transaction(async (tx) => {
+    const [u] = await tx.update(users).set(patch).where(eq(users.id, input.id)).returning(publicColumns);
+    // Disabling a user or changing their password ends their sessions.
+    if (input.disabled || input.password !== undefined) await tx.delete(sessions).where(eq(sessions.userId, input.id));
+    await recordAudit(tx, {
+      actor,
+      action: 'user.update',
+      target: u.username,
+      details: { role: input.role, disabled: input.disabled, passwordChanged: input.password !== undefined },
+    });
+    return u;
+  });
+}
+
+/** Checks a username/password pair. The same message for an unknown user and a wrong password. */
+export async function verifyLogin(db: Db, username: string, password: string) {
+  const u = await findUserByName(db, username);
+  // Hash anyway for an unknown user, so timing does not tell which usernames exist.
+  const ok = u ? await verifyPassword(password, u.passwordHash) : (await verifyPassword(password, DUMMY_HASH), false);
+  if (!u || !ok) throw new DomainError('UNAUTHORIZED', 'Wrong username or password.');
+  if (u.disabledAt) throw new DomainError('UNAUTHORIZED', `User '${u.username}' is disabled; ask an admin.`);
+  await db.update(users).set({ lastLoginAt: new Date() }).where(eq(users.id, u.id));
+  return u;
+}
+const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
+
+/**
+ * First start: when there is no user at all, create `admin` with ADMIN_PASSWORD, or a random password that the
+ * caller prints once. Safe to call from several processes at once (the unique index decides).
+ */
+export async function ensureFirstAdmin(db: Db, envPassword?: string): Promise<{ created: boolean; username: string; password?: string; generated: boolean }> {
+  const [{ n }] = await db.select({ n: sql<number>`count(*)::int` }).from(users);
+  if (n > 0) return { created: false, username: 'admin', generated: false };
+  const password = envPassword ?? randomPassword();
+  const passwordHash = await hashPassword(password);
+  const inserted = await db
+    .insert(users)
+    .values({ username: 'admin', role: 'admin', passwordHash, createdBy: 'system', displayName: 'Administrator' })
+    .onConflictDoNothing()
+    .returning({ id: users.id });
+  if (!inserted.length) return { created: false, username: 'admin', generated: false };
+  await recordAudit(db, { actor: 'system', action: 'user.create', target: 'admin', details: { role: 'admin', firstStart: true } });
+  return { created: true, username: 'admin', password: envPassword ? undefined : password, generated: !envPassword };
+}

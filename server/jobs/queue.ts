@@ -1,0 +1,78 @@
+import os from 'node:os';
+import PgBoss from 'pg-boss';
+import { childLogger } from '../log';
+import type { Db } from '../db/client';
+
+/**
+ * The job queue: pg-boss on the application database (schema `pgboss`). pg-boss installs and migrates its own schema
+ * under its own advisory lock, hands each job to exactly one worker (SKIP LOCKED), retries, and expires jobs whose
+ * worker died, so any number of workers on any machine are safe.
+ */
+export const QUEUES = {
+  /** Trivial built-in job that proves enqueue → worker → result end to end. */
+  ping: 'system.ping',
+} as const;
+
+export interface QueueDefinition {
+  name: string;
+  options?: Omit<PgBoss.Queue, 'name'>;
+}
+
+/** Every queue the system uses, created at start (idempotent). Domain folders append theirs. */
+export const QUEUE_DEFINITIONS: QueueDefinition[] = [
+  { name: QUEUES.ping, options: { retryLimit: 0, expireInSeconds: 60, retentionMinutes: 60 } },
+];
+
+export type BossRole = 'producer' | 'worker';
+
+/**
+ * Opens pg-boss. Producers (web, CLI) only send and read jobs: no maintenance loop, no scheduler.
+ * Workers supervise (expire dead jobs, archive) and run schedules; pg-boss makes those singletons across workers.
+ */
+export async function openBoss(url: string, role: BossRole): Promise<PgBoss> {
+  const log = childLogger({ component: 'queue' });
+  const boss = new PgBoss({
+    connectionString: url,
+    application_name: `signalops-boss-${role}`,
+    max: role === 'worker' ? 4 : 2,
+    supervise: role === 'worker',
+    schedule: role === 'worker',
+    migrate: true,
+  });
+  boss.on('error', (err) => log.error({ err: err.message }, 'queue error'));
+  await boss.start();
+  for (const q of QUEUE_DEFINITIONS) {
+    await boss.createQueue(q.name, { name: q.name, ...q.options });
+  }
+  return boss;
+}
+
+export function hostName(): string {
+  return os.hostname();
+}
+
+/** Producer handles per database URL, shared within a process (web). */
+const g = globalThis as unknown as { __signalopsBoss?: Map<string, Promise<PgBoss>> };
+export function producerBoss(url: string): Promise<PgBoss> {
+  g.__signalopsBoss ??= new Map();
+  let p = g.__signalopsBoss.get(url);
+  if (!p) {
+    p = openBoss(url, 'producer');
+    p.catch(() => g.__signalopsBoss?.delete(url));
+    g.__signalopsBoss.set(url, p);
+  }
+  return p;
+}
+
+export async function closeProducerBosses(): Promise<void> {
+  const all = [...(g.__signalopsBoss?.values() ?? [])];
+  g.__signalopsBoss?.clear();
+  await Promise.all(all.map(async (p) => (await p.catch(() => null))?.stop({ graceful: false, wait: true })));
+}
+
+/** The producer for the database behind `db` (its pool's connection string). */
+export function producerBossFor(db: Db): Promise<PgBoss> {
+  const url = db.$client.options.connectionString;
+  if (!url) throw new Error('database handle has no connection string');
+  return producerBoss(url);
+}

@@ -1,0 +1,77 @@
+import crypto from 'node:crypto';
+import type PgBoss from 'pg-boss';
+import type { Db } from '../db/client';
+import { childLogger } from '../log';
+import { APP_VERSION } from '../config';
+import { openBoss, hostName } from './queue';
+import { HANDLERS } from './handlers';
+import { beat, markStopped } from './heartbeat';
+
+export interface RunningWorker {
+  id: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts consuming every queue in HANDLERS and writes a heartbeat every `heartbeatSeconds`.
+ * `concurrency` jobs at most at once (training is CPU-bound: one per worker by default).
+ */
+export async function startWorker(opts: { db: Db; url: string; heartbeatSeconds: number; concurrency?: number }): Promise<RunningWorker> {
+  const id = `${hostName()}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
+  const log = childLogger({ component: 'worker', workerId: id });
+  const startedAt = new Date();
+  const running = new Map<string, { queue: string; abort: AbortController }>();
+  const info = () => ({
+    id,
+    host: hostName(),
+    pid: process.pid,
+    version: APP_VERSION,
+    startedAt,
+    currentJob: [...running.entries()].map(([jobId, j]) => `${j.queue}:${jobId}`).join(',') || null,
+  });
+  const sendBeat = () => beat(opts.db, info()).catch((e) => log.warn({ err: String(e) }, 'heartbeat failed'));
+  await sendBeat();
+  const timer = setInterval(sendBeat, opts.heartbeatSeconds * 1000);
+  timer.unref();
+
+  const boss: PgBoss = await openBoss(opts.url, 'worker');
+  const concurrency = opts.concurrency ?? 1;
+  for (const [queue, handler] of Object.entries(HANDLERS)) {
+    for (let i = 0; i < concurrency; i++) {
+      await boss.work(queue, { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
+        const abort = new AbortController();
+        running.set(job.id, { queue, abort });
+        void sendBeat();
+        const t0 = Date.now();
+        log.info({ queue, jobId: job.id }, 'job started');
+        try {
+          const out = await handler(job.data, { db: opts.db, log: log.child({ jobId: job.id }), workerId: id, jobId: job.id, signal: abort.signal });
+          log.info({ queue, jobId: job.id, ms: Date.now() - t0 }, 'job completed');
+          return out;
+        } catch (e) {
+          log.error({ queue, jobId: job.id, ms: Date.now() - t0, err: e instanceof Error ? e.message : String(e) }, 'job failed');
+          throw e;
+        } finally {
+          running.delete(job.id);
+          void sendBeat();
+        }
+      });
+    }
+  }
+  log.info({ queues: Object.keys(HANDLERS), concurrency }, 'worker ready');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    id,
+    stop() {
+      stopping ??= (async () => {
+        clearInterval(timer);
+        for (const j of running.values()) j.abort.abort();
+        await boss.stop({ graceful: true, timeout: 10_000, wait: true }).catch(() => {});
+        await markStopped(opts.db, id).catch(() => {});
+        log.info('worker stopped');
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,93 @@
+/**
+ * tRPC initialisation, in three parts:
+ *   1. Context: the database handle and the caller (Principal) of each request.
+ *   2. Initialisation: transformer-free JSON, an error formatter that returns zod's flattened errors, and the
+ *      mapping of domain errors to tRPC codes (so HTTP statuses are right: 4xx for bad input, never 500).
+ *   3. Procedure builders per role: public → viewer (analyst and up / `read` key) → engineer (`train` key) →
+ *      admin (`admin` key), and `scopedProcedure(scope)` for machine calls such as `predict`.
+ */
+import { initTRPC, TRPCError } from '@trpc/server';
+import { ZodError, z } from 'zod';
+import type { Db } from '../db/client';
+import type { Principal, Requirement } from '../auth/principal';
+import { checkAccess, actorOf } from '../auth/principal';
+import { principalFromHeaders, type HeaderSource } from '../auth/request';
+import { DomainError } from '../errors';
+import type { ApiScope } from '../../drizzle/schema';
+
+// 1. Context ------------------------------------------------------------------------------------------------------
+export interface Context {
+  db: Db;
+  principal: Principal;
+  /** Response headers (Set-Cookie on login/logout). Absent for server-side callers. */
+  resHeaders?: Headers;
+  userAgent?: string | null;
+}
+
+export async function createContext(opts: { db: Db; headers: HeaderSource; resHeaders?: Headers }): Promise<Context> {
+  return {
+    db: opts.db,
+    principal: await principalFromHeaders(opts.db, opts.headers),
+    resHeaders: opts.resHeaders,
+    userAgent: opts.headers.get('user-agent'),
+  };
+}
+
+// 2. Initialisation ----------------------------------------------------------------------------------------------
+const t = initTRPC.context<Context>().create({
+  errorFormatter({ shape, error }) {
+    const cause = error.cause;
+    return {
+      ...shape,
+      data: {
+        ...shape.data,
+        // No stack traces leave the server.
+        stack: undefined,
+        zodError: cause instanceof ZodError ? z.flattenError(cause) : null,
+        details: cause instanceof DomainError ? (cause.details ?? null) : null,
+      },
+    };
+  },
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+export const middleware = t.middleware;
+
+/** Domain errors (and zod errors thrown inside domain code) become tRPC errors with the right code. */
+const domainErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok) {
+    const cause = result.error.cause;
+    if (cause instanceof DomainError) {
+      throw new TRPCError({ code: cause.code, message: cause.message, cause });
+    }
+    if (cause instanceof ZodError && result.error.code === 'INTERNAL_SERVER_ERROR') {
+      const first = cause.issues[0];
+      throw new TRPCError({ code: 'BAD_REQUEST', message: `${first.path.join('.') || 'input'}: ${first.message}`, cause });
+    }
+  }
+  return result;
+});
+
+// 3. Procedures --------------------------------------------------------------------------------------------------
+export const publicProcedure = t.procedure.use(domainErrors);
+
+function requiring(need: Requirement) {
+  return publicProcedure.use(({ ctx, next }) => {
+    const decision = checkAccess(ctx.principal, need);
+    if (!decision.ok) {
+      throw new TRPCError({ code: decision.status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN', message: decision.message });
+    }
+    return next({ ctx: { ...ctx, actor: actorOf(ctx.principal) } });
+  });
+}
+
+/** Read-only dashboards: users analyst and up, API keys with `read`. */
+export const viewerProcedure = requiring({ role: 'analyst', scope: 'read' });
+/** Train, import, promote: users engineer and up, API keys with `train`. */
+export const engineerProcedure = requiring({ role: 'engineer', scope: 'train' });
+/** Users, keys, settings: admins, API keys with `admin`. */
+export const adminProcedure = requiring({ role: 'admin', scope: 'admin' });
+/** Machine calls (e.g. `predict`): API keys with that scope, or any signed-in user. */
+export const scopedProcedure = (scope: ApiScope) => requiring({ role: 'analyst', scope });

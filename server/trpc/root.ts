@@ -1,0 +1,16 @@
+import { router, createCallerFactory } from './init';
+import { authRouter } from './routers/auth';
+import { usersRouter } from './routers/users';
+import { apiKeysRouter } from './routers/apiKeys';
+import { systemRouter } from './routers/system';
+
+/** The whole API. Each domain has a router in ./routers; procedures are one-liners over domain functions. */
+export const appRouter = router({
+  auth: authRouter,
+  users: usersRouter,
+  apiKeys: apiKeysRouter,
+  system: systemRouter,
+});
+
+export type AppRouter = typeof appRouter;
+export const createCaller = createCallerFactory(appRouter);
