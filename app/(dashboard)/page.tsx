@@ -1,0 +1,78 @@
+import Link from 'next/link';
+import { serverCaller } from '../_trpc/server';
+import { PageHead } from '@/components/ui/PageHead';
+import { Badge } from '@/components/ui/Badge';
+import { WorkersTable } from '@/components/ui/WorkersTable';
+import { PingButton } from '@/components/forms/PingButton';
+
+export const dynamic = 'force-dynamic';
+
+export default async function OverviewPage() {
+  const api = await serverCaller();
+  const [ready, me] = await Promise.all([api.system.ready(), api.auth.me()]);
+  const canPing = me.kind === 'user' && me.role !== 'analyst';
+  return (
+    <>
+      <PageHead
+        title="Overview"
+        subtitle={`SignalOps ${ready.version} · checked ${new Date(ready.checkedAt).toLocaleTimeString('en-GB', { timeZone: 'UTC' })} UTC`}
+        actions={<Badge tone={ready.ready ? 'ok' : 'bad'}>{ready.ready ? 'System ready' : 'Not ready'}</Badge>}
+      />
+      {ready.problems.length ? (
+        <div className="error" role="alert" style={{ marginBottom: 16 }}>
+          {ready.problems.map((p) => (
+            <div key={p}>{p}</div>
+          ))}
+        </div>
+      ) : null}
+      <div className="grid cols-4" style={{ marginBottom: 16 }}>
+        <div className="card stat" data-testid="stat-database">
+          <div className="label">Database</div>
+          <div className="value">{ready.database.ok ? 'Connected' : 'Down'}</div>
+          <div className="sub">{ready.database.latencyMs !== null ? `${ready.database.latencyMs} ms round trip` : ready.database.error}</div>
+        </div>
+        <div className="card stat">
+          <div className="label">Migrations</div>
+          <div className="value">
+            {ready.migrations.applied} / {ready.migrations.expected}
+          </div>
+          <div className="sub">{ready.migrations.ok ? 'schema up to date' : 'pending'}</div>
+        </div>
+        <div className="card stat" data-testid="stat-workers">
+          <div className="label">Workers alive</div>
+          <div className="value">{ready.workers.alive}</div>
+          <div className="sub">seen in the last {ready.workers.staleAfterSeconds}s</div>
+        </div>
+        <div className="card stat">
+          <div className="label">TensorFlow.js</div>
+          <div className="value">{ready.tensorflow.backend ?? 'unavailable'}</div>
+          <div className="sub">{ready.tensorflow.version ? `tfjs ${ready.tensorflow.version}` : ready.tensorflow.error}</div>
+        </div>
+      </div>
+      <div className="grid cols-2">
+        <div className="card">
+          <h2>Workers</h2>
+          <WorkersTable workers={ready.workers.list} />
+          {canPing ? <PingButton /> : null}
+        </div>
+        <div className="card">
+          <h2>Getting started</h2>
+          <ol style={{ margin: 0, paddingLeft: 18, lineHeight: 1.8 }}>
+            <li>
+              <Link href="/data">Import candles</Link> — or use the demo dataset.
+            </li>
+            <li>
+              <Link href="/training">Train a model</Link> and watch it learn.
+            </li>
+            <li>
+              <Link href="/models">Compare versions</Link>; <Link href="/promotion">promote</Link> the best one.
+            </li>
+            <li>
+              <Link href="/settings">Create an API key</Link> for the trading app.
+            </li>
+          </ol>
+        </div>
+      </div>
+    </>
+  );
+}

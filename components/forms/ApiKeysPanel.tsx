@@ -1,0 +1,146 @@
+'use client';
+import { useState } from 'react';
+import { useRouter } from 'next/navigation';
+import { useMutation } from '@tanstack/react-query';
+import { useTRPC } from '@/app/_trpc/client';
+import { Badge } from '@/components/ui/Badge';
+
+const SCOPES = ['predict', 'read', 'train', 'admin'] as const;
+type Scope = (typeof SCOPES)[number];
+
+export interface ApiKeyRow {
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: string[];
+  createdAt: Date | string;
+  createdBy: string;
+  expiresAt: Date | string | null;
+  revokedAt: Date | string | null;
+  lastUsedAt: Date | string | null;
+}
+
+const fmt = (d: Date | string | null) => (d ? new Date(d).toISOString().slice(0, 16).replace('T', ' ') : '—');
+
+function stateOf(k: ApiKeyRow): ['ok' | 'bad' | 'warn', string] {
+  if (k.revokedAt) return ['bad', 'revoked'];
+  if (k.expiresAt && new Date(k.expiresAt).getTime() < Date.now()) return ['warn', 'expired'];
+  return ['ok', 'active'];
+}
+
+export function ApiKeysPanel({ keys }: { keys: ApiKeyRow[] }) {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const [name, setName] = useState('');
+  const [scopes, setScopes] = useState<Scope[]>(['predict', 'read']);
+  const [expires, setExpires] = useState('');
+  const [created, setCreated] = useState<{ name: string; key: string } | null>(null);
+  const create = useMutation(
+    trpc.apiKeys.create.mutationOptions({
+      onSuccess: (r) => {
+        setCreated({ name: r.apiKey.name, key: r.key });
+        setName('');
+        router.refresh();
+      },
+    }),
+  );
+  const revoke = useMutation(trpc.apiKeys.revoke.mutationOptions({ onSuccess: () => router.refresh() }));
+  return (
+    <div className="card" data-testid="api-keys">
+      <h2>API keys</h2>
+      <p className="muted" style={{ marginTop: -6 }}>
+        For machine clients such as the trading app: send as <code>Authorization: Bearer &lt;key&gt;</code> or <code>X-API-Key</code>. The key is
+        shown once; only its hash is stored.
+      </p>
+      <form
+        className="form-row"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setCreated(null);
+          create.mutate({ name, scopes, expiresAt: expires ? new Date(`${expires}T23:59:59Z`) : null });
+        }}
+      >
+        <label>
+          Name
+          <input name="keyName" value={name} onChange={(e) => setName(e.target.value)} placeholder="trading-app" required />
+        </label>
+        <div className="checks" role="group" aria-label="Scopes">
+          {SCOPES.map((s) => (
+            <label key={s}>
+              <input
+                type="checkbox"
+                name={`scope-${s}`}
+                checked={scopes.includes(s)}
+                onChange={(e) => setScopes(e.target.checked ? [...scopes, s] : scopes.filter((x) => x !== s))}
+              />
+              {s}
+            </label>
+          ))}
+        </div>
+        <label>
+          Expires (optional)
+          <input type="date" name="expires" value={expires} onChange={(e) => setExpires(e.target.value)} />
+        </label>
+        <button className="primary" type="submit" disabled={create.isPending}>
+          Create key
+        </button>
+      </form>
+      {create.error ? <div className="error">{create.error.message}</div> : null}
+      {created ? (
+        <div className="notice" data-testid="new-api-key">
+          Key <strong>{created.name}</strong> created. Copy it now — it will not be shown again:
+          <div style={{ marginTop: 6 }}>
+            <code>{created.key}</code>
+          </div>
+        </div>
+      ) : null}
+      <div className="table-wrap" style={{ marginTop: 14 }}>
+        {keys.length ? (
+          <table>
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Key</th>
+                <th>Scopes</th>
+                <th>State</th>
+                <th>Created</th>
+                <th>Expires</th>
+                <th>Last used</th>
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              {keys.map((k) => {
+                const [tone, label] = stateOf(k);
+                return (
+                  <tr key={k.id}>
+                    <td>{k.name}</td>
+                    <td className="mono">{k.prefix}…</td>
+                    <td>{k.scopes.join(', ')}</td>
+                    <td>
+                      <Badge tone={tone}>{label}</Badge>
+                    </td>
+                    <td>
+                      {fmt(k.createdAt)} <span className="muted">by {k.createdBy}</span>
+                    </td>
+                    <td>{fmt(k.expiresAt)}</td>
+                    <td>{fmt(k.lastUsedAt)}</td>
+                    <td>
+                      {!k.revokedAt ? (
+                        <button type="button" className="danger" onClick={() => revoke.mutate({ id: k.id })} disabled={revoke.isPending}>
+                          Revoke
+                        </button>
+                      ) : null}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        ) : (
+          <p className="muted">No API keys yet.</p>
+        )}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,153 @@
+/**
+ * `npm start` (and `npm run dev` with --dev): the whole system in one command.
+ *   1. the database: DATABASE_URL, or the embedded PostgreSQL under DATA_DIR (booted here, stopped on exit);
+ *   2. migrations (advisory lock), the first admin (password printed once), demo data;
+ *   3. a production build of the web app when missing or older than the sources (skipped in --dev);
+ *   4. the web process (Next.js) and one worker, their logs prefixed [web] / [worker].
+ * Ctrl-C (SIGINT) or SIGTERM stops the children, then the embedded database; nothing is left running.
+ */
+process.env.SIGNALOPS_PROC ??= 'start';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+import { config, APP_VERSION } from '../config';
+import { logger } from '../log';
+import { openDb, maskUrl } from '../db/client';
+import { ensureFirstAdmin } from '../auth/users';
+import { openDatabase, fail, type Database } from './boot';
+import { firstStartData } from './first-start';
+
+const require = createRequire(import.meta.url);
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const dev = process.argv.includes('--dev');
+
+function prefixLines(stream: NodeJS.ReadableStream | null, prefix: string, out: NodeJS.WritableStream) {
+  if (!stream) return;
+  readline.createInterface({ input: stream }).on('line', (line) => out.write(`${prefix} ${line}\n`));
+}
+
+function run(name: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  prefixLines(child.stdout, `[${name}]`, process.stdout);
+  prefixLines(child.stderr, `[${name}]`, process.stderr);
+  return child;
+}
+
+/** Newest modification time under the given paths (files the production build depends on). */
+function newestSourceMtime(): number {
+  let newest = 0;
+  const walk = (p: string) => {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(p);
+    } catch {
+      return;
+    }
+    if (st.isDirectory()) {
+      for (const e of fs.readdirSync(p)) if (!e.startsWith('.') && e !== 'node_modules') walk(path.join(p, e));
+    } else if (/\.(tsx?|mjs|css|json|sql)$/.test(p) && !p.endsWith('.test.ts')) newest = Math.max(newest, st.mtimeMs);
+  };
+  for (const p of ['app', 'components', 'server', 'drizzle', 'client', 'next.config.mjs', 'package.json', 'tsconfig.json']) walk(path.join(ROOT, p));
+  return newest;
+}
+
+function buildIsCurrent(): boolean {
+  try {
+    return fs.statSync(path.join(ROOT, '.next/BUILD_ID')).mtimeMs >= newestSourceMtime();
+  } catch {
+    return false;
+  }
+}
+
+function waitForExit(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
+    child.once('exit', (code) => resolve(code));
+  });
+}
+
+async function main() {
+  const cfg = config();
+  const log = logger();
+  const children: { name: string; proc: ChildProcess }[] = [];
+  let database: Database | undefined;
+  let shuttingDown = false;
+
+  const shutdown = async (reason: string, code: number) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    log.info({ reason }, 'shutting down');
+    for (const c of children) if (c.proc.exitCode === null) c.proc.kill('SIGTERM');
+    const killTimer = setTimeout(() => {
+      for (const c of children) if (c.proc.exitCode === null) c.proc.kill('SIGKILL');
+    }, 12_000);
+    await Promise.all(children.map((c) => waitForExit(c.proc)));
+    clearTimeout(killTimer);
+    await database?.close();
+    log.info('stopped');
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT', 0));
+  process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
+  process.on('SIGHUP', () => void shutdown('SIGHUP', 0));
+
+  database = await openDatabase({ owner: 'start', boot: true, join: false, log });
+  if (shuttingDown) return;
+  log.info({ database: maskUrl(database.url), source: database.source, version: APP_VERSION }, 'database ready');
+
+  // First start: the admin account and the demo dataset.
+  const handle = openDb(database.url, { max: 2, applicationName: 'signalops-start' });
+  try {
+    const admin = await ensureFirstAdmin(handle.db, cfg.ADMIN_PASSWORD);
+    if (admin.created && admin.generated) {
+      // Printed once, to the console only (never to the structured log).
+      process.stdout.write(
+        `\n  ┌───────────────────────────────────────────────────────────────┐\n` +
+          `  │ First start: created user 'admin' with a generated password:   │\n` +
+          `  │   ${admin.password!.padEnd(60)}│\n` +
+          `  │ It is shown only this once. Set ADMIN_PASSWORD to choose one.  │\n` +
+          `  └───────────────────────────────────────────────────────────────┘\n\n`,
+      );
+    } else if (admin.created) {
+      log.info("created user 'admin' with the password from ADMIN_PASSWORD");
+    }
+    await firstStartData(handle.db, log);
+  } finally {
+    await handle.close();
+  }
+
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, NEXT_TELEMETRY_DISABLED: '1', DATABASE_URL: database.url, NODE_ENV: dev ? 'development' : 'production' };
+  const nextBin = require.resolve('next/dist/bin/next');
+  const tsxCli = require.resolve('tsx/cli');
+
+  if (!dev && !buildIsCurrent()) {
+    log.info('building the web app (next build) — first start or sources changed; this takes a minute');
+    const build = run('build', [nextBin, 'build'], { ...childEnv, SIGNALOPS_PROC: 'build' });
+    children.push({ name: 'build', proc: build });
+    const code = await waitForExit(build);
+    children.pop();
+    if (shuttingDown) return;
+    if (code !== 0) {
+      log.error({ code }, 'next build failed');
+      return shutdown('build failed', 1);
+    }
+  }
+
+  const web = run('web', [nextBin, dev ? 'dev' : 'start', '-p', String(cfg.PORT), '-H', cfg.HOSTNAME], { ...childEnv, SIGNALOPS_PROC: 'web' });
+  const worker = run('worker', [tsxCli, path.join(ROOT, 'server/bin/worker.ts')], { ...childEnv, SIGNALOPS_PROC: 'worker' });
+  children.push({ name: 'web', proc: web }, { name: 'worker', proc: worker });
+  database.updateRuntime({ webPort: cfg.PORT });
+  for (const c of children) {
+    c.proc.once('exit', (code, signal) => {
+      if (!shuttingDown) {
+        log.error({ process: c.name, code, signal }, `${c.name} exited unexpectedly; stopping everything`);
+        void shutdown(`${c.name} exited`, 1);
+      }
+    });
+  }
+  log.info({ url: `http://localhost:${cfg.PORT}` }, 'SignalOps is starting: web + 1 worker');
+}
+
+main().catch(fail);

@@ -1,0 +1,97 @@
+import { readiness } from '../monitoring/health';
+import { createApiKey, listApiKeys, revokeApiKey, ZCreateApiKeyRequest } from '../auth/apikeys';
+import { createUser } from '../auth/users';
+import { CliError, type CliCommand } from './types';
+import { API_SCOPES } from '../../drizzle/schema';
+
+export const systemCommands: Record<string, CliCommand> = {
+  status: {
+    summary: 'what /api/ready says: database, migrations, workers, TensorFlow.js backend',
+    usage: 'status',
+    async run(ctx) {
+      const r = await readiness(ctx.db);
+      const lines = [
+        `ready:       ${r.ready ? 'yes' : 'NO'}`,
+        `version:     ${r.version}`,
+        `database:    ${r.database.ok ? `ok (${r.database.latencyMs} ms)` : `DOWN ${r.database.error ?? ''}`}`,
+        `migrations:  ${r.migrations.applied}/${r.migrations.expected}`,
+        `workers:     ${r.workers.alive} alive` + r.workers.list.map((w) => `\n  - ${w.id} ${w.state} (${Math.round(w.ageSeconds)}s ago)${w.currentJob ? ` running ${w.currentJob}` : ''}`).join(''),
+        `tensorflow:  ${r.tensorflow.backend ?? 'unavailable'} ${r.tensorflow.version ?? ''}`,
+        ...r.problems.map((p) => `problem:     ${p}`),
+      ];
+      ctx.result(r, lines.join('\n'));
+      return r.ready ? 0 : 3;
+    },
+  },
+
+  'apikey create': {
+    summary: 'create an API key (printed once)',
+    usage: 'apikey create --name N --scopes predict,read [--expires 2027-01-01]',
+    options: {
+      name: { type: 'string', description: 'a name that says who uses the key' },
+      scopes: { type: 'string', description: `comma-separated: ${API_SCOPES.join(', ')}` },
+      expires: { type: 'string', description: 'optional expiry date/time (ISO 8601)' },
+    },
+    async run(ctx, { values }) {
+      const input = ZCreateApiKeyRequest.safeParse({
+        name: values.name,
+        scopes: String(values.scopes ?? '')
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+        expiresAt: values.expires,
+      });
+      if (!input.success) {
+        const i = input.error.issues[0];
+        throw new CliError(`--${i.path[0] === 'expiresAt' ? 'expires' : String(i.path[0])}: ${i.message}`, 2);
+      }
+      const { key, apiKey } = await createApiKey(ctx.db, input.data, ctx.actor);
+      ctx.result(
+        { key, apiKey },
+        `Created API key '${apiKey.name}' (scopes: ${apiKey.scopes.join(', ')}${apiKey.expiresAt ? `, expires ${apiKey.expiresAt.toISOString()}` : ''}).\n` +
+          `Copy it now — it is not shown again:\n\n  ${key}\n`,
+      );
+    },
+  },
+
+  'apikey list': {
+    summary: 'list API keys (never the keys themselves)',
+    usage: 'apikey list',
+    async run(ctx) {
+      const keys = await listApiKeys(ctx.db);
+      ctx.result(
+        { apiKeys: keys },
+        keys.length
+          ? keys.map((k) => `${k.id}  ${k.name.padEnd(20)} ${k.prefix}…  ${k.scopes.join(',').padEnd(22)} ${k.revokedAt ? 'revoked' : 'active'}`).join('\n')
+          : 'No API keys.',
+      );
+    },
+  },
+
+  'apikey revoke': {
+    summary: 'revoke an API key by id',
+    usage: 'apikey revoke <id>',
+    async run(ctx, { positionals }) {
+      const id = positionals[0];
+      if (!id || !/^[0-9a-f-]{36}$/i.test(id)) throw new CliError('give the key id (a UUID, see `apikey list`)', 2);
+      const k = await revokeApiKey(ctx.db, id, ctx.actor);
+      ctx.result({ apiKey: k }, `Revoked '${k.name}'.`);
+    },
+  },
+
+  'user create': {
+    summary: 'create a user (password from --password or SIGNALOPS_NEW_PASSWORD)',
+    usage: 'user create --username U --role analyst|engineer|admin [--password P]',
+    options: {
+      username: { type: 'string', description: 'login name' },
+      role: { type: 'string', description: 'analyst, engineer or admin' },
+      password: { type: 'string', description: 'initial password (≥ 8 characters)' },
+    },
+    async run(ctx, { values }) {
+      const password = (values.password as string | undefined) ?? process.env.SIGNALOPS_NEW_PASSWORD;
+      if (!password) throw new CliError('--password (or SIGNALOPS_NEW_PASSWORD) is required', 2);
+      const u = await createUser(ctx.db, { username: String(values.username ?? ''), role: values.role as never, password }, ctx.actor);
+      ctx.result({ user: u }, `Created ${u.role} '${u.username}'.`);
+    },
+  },
+};
