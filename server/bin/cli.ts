@@ -21,7 +21,7 @@ const COMMANDS: Record<string, CliCommand> = {
 };
 
 function helpText(): string {
-  const rows = Object.entries(COMMANDS).map(([name, c]) => `  ${c.usage.padEnd(64)} ${c.summary}`);
+  const rows = Object.values(COMMANDS).map((c) => `  ${c.usage.padEnd(64)} ${c.summary}`);
   return `SignalOps CLI\n\nusage: npm run cli -- <command> [options] [--json]\n\ncommands:\n${rows.join('\n')}\n\n  help                                                             this list\n`;
 }
 

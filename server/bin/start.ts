@@ -72,7 +72,7 @@ async function main() {
   const cfg = config();
   const log = logger();
   const children: { name: string; proc: ChildProcess }[] = [];
-  let database: Database | undefined;
+  const state: { database?: Database } = {};
   let shuttingDown = false;
 
   const shutdown = async (reason: string, code: number) => {
@@ -85,7 +85,7 @@ async function main() {
     }, 12_000);
     await Promise.all(children.map((c) => waitForExit(c.proc)));
     clearTimeout(killTimer);
-    await database?.close();
+    await state.database?.close();
     log.info('stopped');
     process.exit(code);
   };
@@ -93,7 +93,7 @@ async function main() {
   process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
   process.on('SIGHUP', () => void shutdown('SIGHUP', 0));
 
-  database = await openDatabase({ owner: 'start', boot: true, join: false, log });
+  const database = (state.database = await openDatabase({ owner: 'start', boot: true, join: false, log }));
   if (shuttingDown) return;
   log.info({ database: maskUrl(database.url), source: database.source, version: APP_VERSION }, 'database ready');
 
@@ -120,7 +120,7 @@ async function main() {
 
   const childEnv: NodeJS.ProcessEnv = { ...process.env, NEXT_TELEMETRY_DISABLED: '1', DATABASE_URL: database.url, NODE_ENV: dev ? 'development' : 'production' };
   const nextBin = require.resolve('next/dist/bin/next');
-  const tsxCli = require.resolve('tsx/cli');
+  const tsxLoader = require.resolve('tsx');
 
   if (!dev && !buildIsCurrent()) {
     log.info('building the web app (next build) — first start or sources changed; this takes a minute');
@@ -136,7 +136,7 @@ async function main() {
   }
 
   const web = run('web', [nextBin, dev ? 'dev' : 'start', '-p', String(cfg.PORT), '-H', cfg.HOSTNAME], { ...childEnv, SIGNALOPS_PROC: 'web' });
-  const worker = run('worker', [tsxCli, path.join(ROOT, 'server/bin/worker.ts')], { ...childEnv, SIGNALOPS_PROC: 'worker' });
+  const worker = run('worker', ['--import', tsxLoader, path.join(ROOT, 'server/bin/worker.ts')], { ...childEnv, SIGNALOPS_PROC: 'worker' });
   children.push({ name: 'web', proc: web }, { name: 'worker', proc: worker });
   database.updateRuntime({ webPort: cfg.PORT });
   for (const c of children) {

@@ -107,7 +107,9 @@ export async function bootEmbeddedPostgres(opts: {
       // The server may be gone already (Ctrl-C reaches the whole process group); then stop() would wait forever.
       const child = (pg as unknown as { process?: { exitCode: number | null; signalCode: string | null } }).process;
       if (!child || child.exitCode !== null || child.signalCode !== null) return;
-      await Promise.race([pg.stop(), new Promise((r) => setTimeout(r, 15_000))]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([pg.stop(), new Promise((r) => (timer = setTimeout(r, 15_000)))]);
+      clearTimeout(timer);
     },
   };
 }

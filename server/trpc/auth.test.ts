@@ -1,4 +1,5 @@
-import { describe, it, expect, beforeAll } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { closeProducerBosses } from '../jobs/queue';
 import { TRPCError } from '@trpc/server';
 import { createTestDb } from '../db/test-db';
 import { callerAs, callerWithHeaders, userCaller, apiKeyCaller } from './test-helpers';
@@ -23,6 +24,7 @@ describe('auth and roles', () => {
   beforeAll(async () => {
     db = (await createTestDb()).db;
   });
+  afterAll(() => closeProducerBosses());
 
   it('first start creates one admin with a random password, never a fixed one', async () => {
     const a = await ensureFirstAdmin(db);

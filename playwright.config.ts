@@ -1,0 +1,62 @@
+import { defineConfig } from '@playwright/test';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+/**
+ * End-to-end tests: a real production build started with `npm start` (embedded Postgres in a scratch DATA_DIR, or a
+ * fresh database on DATABASE_URL's server), driven by Debian's Chromium. Values are fixed in process.env by the
+ * main process so that Playwright's worker processes (which re-read this file) see the same ones.
+ */
+const E2E_PORT = Number(process.env.E2E_PORT ?? 3100);
+if (!process.env.SO_E2E_RUN) {
+  process.env.SO_E2E_RUN = Date.now().toString(36);
+  process.env.SO_E2E_ADMIN_PASSWORD = crypto.randomBytes(12).toString('base64url');
+  const dataDir = path.resolve('.data/e2e');
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  process.env.SO_E2E_DATA_DIR = dataDir;
+  if (process.env.DATABASE_URL) {
+    const u = new URL(process.env.DATABASE_URL);
+    u.pathname = `/so_e2e_${process.env.SO_E2E_RUN}`;
+    process.env.SO_E2E_DATABASE_URL = u.toString();
+  }
+}
+
+export const ADMIN_PASSWORD = process.env.SO_E2E_ADMIN_PASSWORD!;
+
+export default defineConfig({
+  testDir: './e2e',
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  timeout: 60_000,
+  expect: { timeout: 15_000 },
+  reporter: [['list']],
+  outputDir: 'test-results/e2e',
+  use: {
+    baseURL: `http://127.0.0.1:${E2E_PORT}`,
+    viewport: { width: 1360, height: 860 },
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    },
+  },
+  webServer: {
+    command: 'npm start',
+    url: `http://127.0.0.1:${E2E_PORT}/api/ready`,
+    timeout: 300_000,
+    reuseExistingServer: false,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    gracefulShutdown: { signal: 'SIGINT', timeout: 20_000 },
+    env: {
+      PORT: String(E2E_PORT),
+      DATA_DIR: process.env.SO_E2E_DATA_DIR!,
+      DATABASE_URL: process.env.SO_E2E_DATABASE_URL ?? '',
+      ADMIN_PASSWORD: ADMIN_PASSWORD,
+      LOG_LEVEL: 'warn',
+    },
+  },
+});
