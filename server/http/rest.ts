@@ -1,0 +1,87 @@
+/**
+ * REST/JSON handlers for non-TypeScript callers (app/api/v1/*). Same zod schemas, same domain functions and the same
+ * access rule (checkAccess) as tRPC; errors are `{ error: { code, message, field?, details? } }` with a 4xx status
+ * for anything the caller can fix, never a stack trace.
+ */
+import { ZodError, type ZodType } from 'zod';
+import type { Db } from '../db/client';
+import type { Principal, Requirement } from '../auth/principal';
+import { checkAccess, actorOf } from '../auth/principal';
+import { principalFromHeaders } from '../auth/request';
+import { DomainError } from '../errors';
+
+export interface RestContext {
+  db: Db;
+  principal: Principal;
+  actor: string;
+  req: Request;
+}
+
+export function errorResponse(status: number, code: string, message: string, extra: Record<string, unknown> = {}): Response {
+  return Response.json({ error: { code, message, ...extra } }, { status });
+}
+
+export function zodErrorResponse(e: ZodError): Response {
+  const first = e.issues[0];
+  const field = first?.path.join('.') || undefined;
+  return errorResponse(400, 'BAD_REQUEST', field ? `${field}: ${first.message}` : (first?.message ?? 'invalid input'), {
+    field,
+    issues: e.issues.map((i) => ({ field: i.path.join('.'), message: i.message })),
+  });
+}
+
+/** Maps any thrown error to a response: domain and validation errors → 4xx with the reason; the rest → 500 without details. */
+export function toErrorResponse(e: unknown): Response {
+  if (e instanceof DomainError) return errorResponse(e.status, e.code, e.message, e.details ? { details: e.details } : {});
+  if (e instanceof ZodError) return zodErrorResponse(e);
+  console.error(JSON.stringify({ level: 'error', msg: 'unhandled REST error', err: e instanceof Error ? e.message : String(e) }));
+  return errorResponse(500, 'INTERNAL_SERVER_ERROR', 'Internal error; see the server log.');
+}
+
+/** Reads a JSON body, limited in size; a malformed body is a 400 that says so. */
+export async function readJson(req: Request, maxBytes = 1_000_000): Promise<unknown> {
+  const len = Number(req.headers.get('content-length') ?? 0);
+  if (len > maxBytes) throw new DomainError('PAYLOAD_TOO_LARGE', `Request body is ${len} bytes; the limit is ${maxBytes}.`);
+  const text = await req.text();
+  if (Buffer.byteLength(text) > maxBytes) throw new DomainError('PAYLOAD_TOO_LARGE', `Request body exceeds ${maxBytes} bytes.`);
+  if (!text.trim()) throw new DomainError('BAD_REQUEST', 'Request body is empty; send JSON.');
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new DomainError('BAD_REQUEST', `Request body is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Wraps a route handler: resolves the caller, enforces `need`, parses input with `schema` (when given) and maps
+ * errors. `getDb` is lazy so the module can be imported at build time.
+ */
+export function restHandler<I = undefined>(opts: {
+  need: Requirement | 'public';
+  getDb: () => Db;
+  input?: (req: Request) => Promise<unknown>;
+  schema?: ZodType<I>;
+  run: (ctx: RestContext, input: I) => Promise<Response | unknown>;
+}) {
+  return async (req: Request): Promise<Response> => {
+    try {
+      const db = opts.getDb();
+      const principal = await principalFromHeaders(db, req.headers);
+      if (opts.need !== 'public') {
+        const d = checkAccess(principal, opts.need);
+        if (!d.ok) return errorResponse(d.status, d.status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN', d.message);
+      }
+      let input = undefined as I;
+      if (opts.schema) {
+        const raw = opts.input ? await opts.input(req) : await readJson(req);
+        const parsed = opts.schema.safeParse(raw);
+        if (!parsed.success) return zodErrorResponse(parsed.error);
+        input = parsed.data;
+      }
+      const out = await opts.run({ db, principal, actor: actorOf(principal), req }, input);
+      return out instanceof Response ? out : Response.json(out);
+    } catch (e) {
+      return toErrorResponse(e);
+    }
+  };
+}
