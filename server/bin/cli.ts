@@ -14,10 +14,12 @@ import type { CliCommand, CliContext } from '../cli/types';
 import { CliError } from '../cli/types';
 import { DomainError } from '../errors';
 import { systemCommands } from '../cli/system';
+import { marketCommands } from '../market/cli';
 import { ZodError } from 'zod';
 
 const COMMANDS: Record<string, CliCommand> = {
   ...systemCommands,
+  ...marketCommands,
 };
 
 function helpText(): string {

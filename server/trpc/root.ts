@@ -3,6 +3,7 @@ import { authRouter } from './routers/auth';
 import { usersRouter } from './routers/users';
 import { apiKeysRouter } from './routers/apiKeys';
 import { systemRouter } from './routers/system';
+import { dataRouter } from './routers/data';
 
 /** The whole API. Each domain has a router in ./routers; procedures are one-liners over domain functions. */
 export const appRouter = router({
@@ -10,6 +11,7 @@ export const appRouter = router({
   users: usersRouter,
   apiKeys: apiKeysRouter,
   system: systemRouter,
+  data: dataRouter,
 });
 
 export type AppRouter = typeof appRouter;
