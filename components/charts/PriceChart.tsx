@@ -22,7 +22,7 @@ const RANGES = [
 
 const fmtDate = (t: number) => new Date(t).toISOString().slice(0, 10);
 const fmtDateTime = (t: number) => new Date(t).toISOString().slice(0, 16).replace('T', ' ');
-const fmtNum = (v: number) => (Math.abs(v) >= 1000 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(2) : v.toPrecision(5));
+const fmtNum = (v: number) => (v === 0 ? '0' : Math.abs(v) >= 1000 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(2) : Number(v.toPrecision(5)).toString());
 
 /** Price with selectable indicator overlays, and RSI and MACD panes, for one dataset (data.chart). */
 export function PriceChart({ dataset }: { dataset: string }) {
