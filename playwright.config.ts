@@ -12,7 +12,7 @@ const E2E_PORT = Number(process.env.E2E_PORT ?? 3100);
 if (!process.env.SO_E2E_RUN) {
   process.env.SO_E2E_RUN = Date.now().toString(36);
   process.env.SO_E2E_ADMIN_PASSWORD = crypto.randomBytes(12).toString('base64url');
-  const dataDir = path.resolve('.data/e2e');
+  const dataDir = path.resolve(`.data/e2e-${E2E_PORT}`);
   fs.rmSync(dataDir, { recursive: true, force: true });
   process.env.SO_E2E_DATA_DIR = dataDir;
   if (process.env.DATABASE_URL) {

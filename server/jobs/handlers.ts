@@ -1,7 +1,10 @@
 import type { Logger } from 'pino';
 import type { Db } from '../db/client';
-import { QUEUES } from './queue';
-import { hostName } from './queue';
+import { QUEUES, hostName } from './queue';
+import { config } from '../config';
+import { executeRun } from '../training/pipeline';
+import { reapStaleRuns } from '../training/runs';
+import { fireDueSchedules } from '../training/schedules';
 
 export interface JobContext {
   db: Db;
@@ -22,7 +25,27 @@ async function ping(data: unknown, ctx: JobContext) {
   return { pong: true, message: d.message ?? null, workerId: ctx.workerId, host: hostName(), pid: process.pid, at: new Date().toISOString() };
 }
 
+/** A run whose worker has not heart-beaten for this long is failed (its heartbeat is every 2 s). */
+export const STALE_RUN_SECONDS = 60;
+
+async function maintenance(_data: unknown, ctx: JobContext) {
+  const reaped = await reapStaleRuns(ctx.db, Number(process.env.STALE_RUN_SECONDS ?? STALE_RUN_SECONDS));
+  if (reaped.length) ctx.log.warn({ runs: reaped }, 'failed runs whose worker stopped responding');
+  const fired = await fireDueSchedules(ctx.db, ctx.log);
+  return { reaped, fired, staleWorkerSeconds: config().WORKER_STALE_SECONDS };
+}
+
+async function training(data: unknown, ctx: JobContext) {
+  const { runId } = data as { runId: string };
+  return executeRun(ctx.db, runId, { workerId: ctx.workerId, log: ctx.log, signal: ctx.signal });
+}
+
 /** Queue name → handler. Domain folders register theirs here (training, evaluation, drift checks, …). */
 export const HANDLERS: Record<string, JobHandler> = {
   [QUEUES.ping]: ping,
+  [QUEUES.maintenance]: maintenance,
+  [QUEUES.training]: training,
 };
+
+/** Cron schedules the workers keep (pg-boss fires each once per tick however many workers run). */
+export const CRON: Array<{ queue: string; cron: string }> = [{ queue: QUEUES.maintenance, cron: '* * * * *' }];

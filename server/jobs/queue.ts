@@ -11,6 +11,10 @@ import type { Db } from '../db/client';
 export const QUEUES = {
   /** Trivial built-in job that proves enqueue → worker → result end to end. */
   ping: 'system.ping',
+  /** One-minute cron tick (pg-boss schedule): reaps runs of dead workers, fires due retraining schedules. */
+  maintenance: 'system.maintenance',
+  /** A training run (server/training). */
+  training: 'training.run',
 } as const;
 
 export interface QueueDefinition {
@@ -21,6 +25,8 @@ export interface QueueDefinition {
 /** Every queue the system uses, created at start (idempotent). Domain folders append theirs. */
 export const QUEUE_DEFINITIONS: QueueDefinition[] = [
   { name: QUEUES.ping, options: { retryLimit: 0, expireInSeconds: 60, retentionMinutes: 60 } },
+  { name: QUEUES.maintenance, options: { retryLimit: 0, expireInSeconds: 120, retentionMinutes: 60, policy: 'singleton' } },
+  { name: QUEUES.training, options: { retryLimit: 0, expireInSeconds: 6 * 3600, retentionDays: 7 } },
 ];
 
 export type BossRole = 'producer' | 'worker';

@@ -4,7 +4,7 @@ import type { Db } from '../db/client';
 import { childLogger } from '../log';
 import { APP_VERSION } from '../config';
 import { openBoss, hostName } from './queue';
-import { HANDLERS } from './handlers';
+import { HANDLERS, CRON } from './handlers';
 import { beat, markStopped } from './heartbeat';
 
 export interface RunningWorker {
@@ -58,6 +58,7 @@ export async function startWorker(opts: { db: Db; url: string; heartbeatSeconds:
       });
     }
   }
+  for (const c of CRON) await boss.schedule(c.queue, c.cron, {}, { tz: 'UTC' });
   log.info({ queues: Object.keys(HANDLERS), concurrency }, 'worker ready');
 
   let stopping: Promise<void> | undefined;

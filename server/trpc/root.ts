@@ -4,6 +4,8 @@ import { usersRouter } from './routers/users';
 import { apiKeysRouter } from './routers/apiKeys';
 import { systemRouter } from './routers/system';
 import { dataRouter } from './routers/data';
+import { trainingRouter } from './routers/training';
+import { registryRouter } from './routers/registry';
 
 /** The whole API. Each domain has a router in ./routers; procedures are one-liners over domain functions. */
 export const appRouter = router({
@@ -12,6 +14,8 @@ export const appRouter = router({
   apiKeys: apiKeysRouter,
   system: systemRouter,
   data: dataRouter,
+  training: trainingRouter,
+  registry: registryRouter,
 });
 
 export type AppRouter = typeof appRouter;

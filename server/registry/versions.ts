@@ -1,0 +1,187 @@
+import crypto from 'node:crypto';
+import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import type { Db, DbLike, Tx } from '../db/client';
+import { models, modelVersions, modelArtifacts, type VersionStatus } from '../../drizzle/schema';
+import { DomainError, notFound } from '../errors';
+import { recordAudit } from '../auth/audit';
+import { splitArtifact, joinArtifact, loadArtifact, type ModelArtifact, type ArtifactMeta, type Predictor } from '../ml/artifact';
+
+export type VersionRow = typeof modelVersions.$inferSelect;
+
+/** `v3` → 3; a bare number too. */
+export function parseVersionLabel(v: string | number): number {
+  const n = typeof v === 'number' ? v : Number(String(v).replace(/^v/i, ''));
+  if (!Number.isInteger(n) || n < 1) throw new DomainError('BAD_REQUEST', `version: '${v}' is not a version (use v1, v2, …)`, { field: 'version' });
+  return n;
+}
+export const versionLabel = (n: number) => `v${n}`;
+
+/**
+ * Registers a version and its artifact in the caller's transaction: both rows or neither. Version numbers are
+ * per model and never reused (the model row is locked while the next number is taken).
+ */
+export async function registerVersion(
+  tx: Tx,
+  v: {
+    modelName: string;
+    status: VersionStatus;
+    modelType: string;
+    metrics: unknown;
+    gate: unknown;
+    indicatorWeights: unknown;
+    lineage: unknown;
+    runId: string | null;
+    createdBy: string;
+    artifact: ModelArtifact;
+    testPredictions: Float32Array;
+  },
+): Promise<{ id: string; version: number }> {
+  await tx.insert(models).values({ name: v.modelName, createdBy: v.createdBy }).onConflictDoNothing();
+  const [m] = await tx.select().from(models).where(eq(models.name, v.modelName)).for('update');
+  const [{ next }] = await tx
+    .select({ next: sql<number>`coalesce(max(${modelVersions.version}), 0) + 1` })
+    .from(modelVersions)
+    .where(eq(modelVersions.modelId, m.id));
+  const [row] = await tx
+    .insert(modelVersions)
+    .values({
+      modelId: m.id,
+      version: next,
+      status: v.status,
+      modelType: v.modelType,
+      metrics: v.metrics,
+      gate: v.gate,
+      indicatorWeights: v.indicatorWeights,
+      lineage: v.lineage,
+      runId: v.runId,
+      createdBy: v.createdBy,
+    })
+    .returning({ id: modelVersions.id, version: modelVersions.version });
+  const { meta, weights } = splitArtifact(v.artifact);
+  const preds = Buffer.from(v.testPredictions.buffer, v.testPredictions.byteOffset, v.testPredictions.byteLength);
+  await tx.insert(modelArtifacts).values({
+    versionId: row.id,
+    format: meta.format,
+    meta,
+    weights,
+    testPredictions: preds,
+    sizeBytes: weights.byteLength + Buffer.byteLength(JSON.stringify(meta)),
+    sha256: crypto.createHash('sha256').update(weights).digest('hex'),
+  });
+  return row;
+}
+
+const versionSummary = {
+  id: modelVersions.id,
+  version: modelVersions.version,
+  status: modelVersions.status,
+  modelType: modelVersions.modelType,
+  createdAt: modelVersions.createdAt,
+  createdBy: modelVersions.createdBy,
+  runId: modelVersions.runId,
+  accuracy: sql<number | null>`(${modelVersions.metrics}->>'accuracy')::float8`,
+  macroF1: sql<number | null>`(${modelVersions.metrics}->>'macroF1')::float8`,
+  winRate: sql<number | null>`(${modelVersions.metrics}->'winRate'->>'winRate')::float8`,
+  sharpe: sql<number | null>`(${modelVersions.metrics}->'backtest'->>'sharpe')::float8`,
+  gatePassed: sql<boolean>`(${modelVersions.gate}->>'passed')::boolean`,
+  dataset: sql<string | null>`${modelVersions.lineage}->'dataset'->'dataset'->>'name'`,
+};
+
+/** Models with their versions (newest first), for the Models page, `registry.list`, REST and the CLI. */
+export async function listModels(db: DbLike) {
+  const rows = await db
+    .select({ model: models.name, modelCreatedAt: models.createdAt, v: versionSummary })
+    .from(models)
+    .leftJoin(modelVersions, eq(modelVersions.modelId, models.id))
+    .orderBy(asc(models.name), desc(modelVersions.version));
+  type V = NonNullable<(typeof rows)[number]['v']> & { id: string; version: number };
+  const out = new Map<string, { name: string; createdAt: Date; versions: V[] }>();
+  for (const r of rows) {
+    let m = out.get(r.model);
+    if (!m) out.set(r.model, (m = { name: r.model, createdAt: r.modelCreatedAt, versions: [] }));
+    if (r.v?.id) m.versions.push(r.v as V);
+  }
+  return [...out.values()].map((m) => ({
+    ...m,
+    versions: m.versions.map((v) => ({ ...v, label: versionLabel(v.version) })),
+  }));
+}
+
+async function findVersionRow(db: DbLike, modelName: string, version: number) {
+  const [r] = await db
+    .select({ v: modelVersions, model: models.name })
+    .from(modelVersions)
+    .innerJoin(models, eq(models.id, modelVersions.modelId))
+    .where(and(eq(models.name, modelName), eq(modelVersions.version, version)));
+  if (!r) throw notFound(`Model '${modelName}' has no version v${version}.`);
+  return r;
+}
+
+/** One version with everything but the weights (metrics, gate, weights per indicator, lineage, artifact summary). */
+export async function getVersion(db: DbLike, modelName: string, version: string | number) {
+  const n = parseVersionLabel(version);
+  const { v, model } = await findVersionRow(db, modelName, n);
+  const [a] = await db
+    .select({ format: modelArtifacts.format, sizeBytes: modelArtifacts.sizeBytes, sha256: modelArtifacts.sha256, meta: modelArtifacts.meta })
+    .from(modelArtifacts)
+    .where(eq(modelArtifacts.versionId, v.id));
+  const meta = a?.meta as ArtifactMeta | undefined;
+  return {
+    ...v,
+    model,
+    label: versionLabel(v.version),
+    artifact: a
+      ? {
+          format: a.format,
+          sizeBytes: a.sizeBytes,
+          sha256: a.sha256,
+          window: meta?.shape.timeSteps ?? null,
+          featureOrder: meta?.featureOrder ?? [],
+          inputTransform: meta?.inputTransform ?? null,
+          temperature: meta?.temperature ?? null,
+          labelRule: meta?.labelRule ?? null,
+          modelConfig: meta?.model ?? null,
+        }
+      : null,
+  };
+}
+
+/** The newest version of a model (any status), or null: for "change against the previous version". */
+export async function latestVersion(db: DbLike, modelName: string): Promise<VersionRow | null> {
+  const [r] = await db
+    .select({ v: modelVersions })
+    .from(modelVersions)
+    .innerJoin(models, eq(models.id, modelVersions.modelId))
+    .where(eq(models.name, modelName))
+    .orderBy(desc(modelVersions.version))
+    .limit(1);
+  return r?.v ?? null;
+}
+
+/** Archives a version: kept (immutable, comparable), never given traffic. */
+export async function archiveVersion(db: Db, modelName: string, version: string | number, actor: string) {
+  const n = parseVersionLabel(version);
+  const { v } = await findVersionRow(db, modelName, n);
+  if (v.status === 'archived') throw new DomainError('CONFLICT', `${modelName} v${n} is already archived.`);
+  return db.transaction(async (tx) => {
+    const [row] = await tx.update(modelVersions).set({ status: 'archived', archivedAt: new Date() }).where(eq(modelVersions.id, v.id)).returning();
+    await recordAudit(tx, { actor, action: 'registry.archive', target: `${modelName}@v${n}`, details: { previousStatus: v.status } });
+    return { ...row, label: versionLabel(row.version) };
+  });
+}
+
+/** The stored artifact of a version, whole (weights included). */
+export async function loadVersionArtifact(db: DbLike, versionId: string): Promise<{ artifact: ModelArtifact; testPredictions: Float32Array }> {
+  const [a] = await db.select().from(modelArtifacts).where(eq(modelArtifacts.versionId, versionId));
+  if (!a) throw notFound(`Version ${versionId} has no artifact.`);
+  const p = a.testPredictions;
+  const testPredictions = new Float32Array(p.byteLength / 4);
+  new Uint8Array(testPredictions.buffer).set(p);
+  return { artifact: joinArtifact(a.meta as ArtifactMeta, a.weights), testPredictions };
+}
+
+/** A ready predictor for a stored version (the caller disposes it). */
+export async function loadVersionPredictor(db: DbLike, versionId: string): Promise<Predictor> {
+  const { artifact } = await loadVersionArtifact(db, versionId);
+  return loadArtifact(artifact);
+}
