@@ -21,6 +21,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { logger } from '../log';
 
 export type {
   Tensor,
@@ -33,6 +34,9 @@ export type {
   NamedTensorMap,
   Optimizer,
   LayersModel,
+  KernelFunc,
+  NamedAttrMap,
+  TensorInfo,
 } from '@tensorflow/tfjs';
 
 export type Tf = typeof tf;
@@ -132,8 +136,7 @@ async function doInit(): Promise<TfInfo> {
 
 function logChoice(i: TfInfo): void {
   if (process.env.SIGNALOPS_TF_QUIET === '1') return;
-  // stderr: the CLI's stdout carries only its result.
-  console.error(JSON.stringify({ level: 'info', msg: 'tensorflow backend selected', tf: i }));
+  logger().info({ tf: i }, 'tensorflow backend selected');
 }
 
 /** Chooses and initialises the backend once; later calls return the same info. */
