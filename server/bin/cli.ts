@@ -15,11 +15,13 @@ import { CliError } from '../cli/types';
 import { DomainError } from '../errors';
 import { systemCommands } from '../cli/system';
 import { marketCommands } from '../market/cli';
+import { trainingCommands } from '../training/cli';
 import { ZodError } from 'zod';
 
 const COMMANDS: Record<string, CliCommand> = {
   ...systemCommands,
   ...marketCommands,
+  ...trainingCommands,
 };
 
 function helpText(): string {

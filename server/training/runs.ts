@@ -31,7 +31,13 @@ function isUniqueViolation(e: unknown): boolean {
  * Queues a training run (a pg-boss job a worker executes). One active run per model name: a second start answers
  * CONFLICT naming the running run, unless `force` (the running one is cancelled first).
  */
-export async function startRun(db: Db, input: TrainRequestInput, actor: string, opts: { trigger?: string } = {}): Promise<Run> {
+export async function startRun(
+  db: Db,
+  input: TrainRequestInput,
+  actor: string,
+  /** `enqueue: false`: no queue job (the caller executes the run itself, e.g. `cli eval` / `cli train --inline`). */
+  opts: { trigger?: string; enqueue?: boolean } = {},
+): Promise<Run> {
   const req = ZTrainRequest.parse(input);
   const modelName = modelNameOf(req);
   await getDataset(db, req.dataset); // NOT_FOUND naming the dataset, before anything is written
@@ -57,6 +63,10 @@ export async function startRun(db: Db, input: TrainRequestInput, actor: string, 
   } catch (e) {
     if (isUniqueViolation(e)) throw new DomainError('CONFLICT', `Model '${modelName}' already has an active run (started a moment ago).`);
     throw e;
+  }
+  if (opts.enqueue === false) {
+    await recordAudit(db, { actor, action: 'training.start', target: modelName, details: { runId: run.id, dataset: req.dataset, modelType: req.modelType, inline: true } });
+    return run;
   }
   const boss = await producerBossFor(db);
   // The job outlives a dead worker by at most expireInSeconds; the stale-run reaper acts much sooner (heartbeat).
