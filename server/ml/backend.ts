@@ -17,6 +17,7 @@
  * Everything else in the code base gets the tf namespace from {@link getTf} and tensor types from this module.
  */
 import { createRequire } from 'node:module';
+import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
@@ -87,9 +88,19 @@ async function tryNode(): Promise<boolean> {
 }
 
 function wasmDistDir(): string {
-  const require = createRequire(import.meta.url);
-  // The package's "main" is dist/tf-backend-wasm.node.js, next to the .wasm binaries.
-  return path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
+  // The package's "main" is dist/tf-backend-wasm.node.js, next to the .wasm binaries. Inside a Next.js server
+  // bundle, require.resolve is rewritten to a module id (a number), so fall back to looking on disk.
+  try {
+    const resolved: unknown = createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm');
+    if (typeof resolved === 'string') return path.dirname(resolved);
+  } catch {
+    /* fall through */
+  }
+  for (let dir = process.cwd(); ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
+    if (fs.existsSync(path.join(candidate, 'tfjs-backend-wasm.wasm'))) return candidate;
+    if (path.dirname(dir) === dir) throw new Error('cannot find @tensorflow/tfjs-backend-wasm/dist (run npm install)');
+  }
 }
 
 async function tryWasm(): Promise<boolean> {
@@ -101,7 +112,8 @@ async function tryWasm(): Promise<boolean> {
       'tfjs-backend-wasm-threaded-simd.wasm': path.join(dir, 'tfjs-backend-wasm-threaded-simd.wasm'),
     });
     return await tf.setBackend('wasm');
-  } catch {
+  } catch (err) {
+    logger().warn({ err: err instanceof Error ? err.message : String(err) }, 'the WASM backend of TensorFlow.js failed to load');
     return false;
   }
 }

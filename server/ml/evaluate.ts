@@ -3,7 +3,8 @@
  * into one report. Pure: takes logits and labels, no tfjs.
  *
  *  - temperature fitted on the VALIDATION logits, applied to the test probabilities (reliability before/after);
- *  - classification metrics on the untouched TEST part, with a bootstrap interval of macro-F1;
+ *  - classification metrics on the untouched TEST part, with a bootstrap interval of macro-F1 (moving-block
+ *    bootstrap with blocks of the label horizon by default: overlapping labels make neighbouring samples dependent);
  *  - naive baselines (majority class and prior-matched random, priors from the TRAINING labels) on the same test
  *    samples, each with a paired-bootstrap interval of macro-F1(model) − macro-F1(baseline);
  *  - optionally a reference predictor (e.g. `logreg` on the same splits) compared the same way;
@@ -44,7 +45,7 @@ export interface EvaluationInput {
   backtest?: { horizon: number; costBps: number; periodsPerYear: number };
   /** Predicted classes of a reference model on the same test samples (e.g. logreg). */
   reference?: { name: string; testPred: Uint8Array };
-  bootstrap?: { resamples?: number; seed?: number; level?: number };
+  bootstrap?: { resamples?: number; seed?: number; level?: number; blockLength?: number };
 }
 
 export interface BaselineComparison {
@@ -74,7 +75,13 @@ export function evaluatePredictions(input: EvaluationInput): EvaluationReport {
   const { testLogits, testY, trainY } = input;
   const n = testY.length;
   if (testLogits.length !== n * C) throw new Error(`evaluate: ${testLogits.length} test logits for ${n} samples × ${C} classes`);
-  const boot = { resamples: input.bootstrap?.resamples ?? 1000, seed: input.bootstrap?.seed ?? 1, level: input.bootstrap?.level ?? 0.95 };
+  const boot = {
+    resamples: input.bootstrap?.resamples ?? 1000,
+    seed: input.bootstrap?.seed ?? 1,
+    level: input.bootstrap?.level ?? 0.95,
+    // Overlapping labels make neighbouring samples dependent: default to blocks of one label horizon.
+    blockLength: input.bootstrap?.blockLength ?? input.backtest?.horizon ?? 1,
+  };
 
   const fit =
     input.valLogits && input.valY && input.valY.length > 0

@@ -63,6 +63,31 @@ function kernels(): Kernels {
 
 const NO_TRANSPOSE = { transposeA: false, transposeB: false } as const;
 
+/** Tracks the tensors a kernel allocates, so that every path (errors included) frees all but the outputs. */
+class Allocations {
+  private readonly live = new Set<TensorInfo>();
+  constructor(private readonly be: WasmBackend) {}
+  alloc(shape: number[]): TensorInfo {
+    return this.track(this.be.makeOutput(shape, 'float32'));
+  }
+  track(t: TensorInfo): TensorInfo {
+    this.live.add(t);
+    return t;
+  }
+  free(t: TensorInfo): void {
+    if (this.live.delete(t)) this.be.disposeData(t.dataId);
+  }
+  /** Hands a tensor over to the caller (a kernel output). */
+  keep(t: TensorInfo): TensorInfo {
+    this.live.delete(t);
+    return t;
+  }
+  freeAll(): void {
+    for (const t of this.live) this.be.disposeData(t.dataId);
+    this.live.clear();
+  }
+}
+
 /**
  * Forward. Inputs x [B,T,F], kernel [F,4H], recurrentKernel [H,4H], bias [4H]; attr keep.
  * Outputs: h_T [B,H]; with keep also XH [T,B,F+H+1] (step inputs), A [T,B,4H] (σ of the scaled pre-activations),
@@ -77,25 +102,20 @@ function forwardKernel(args: { inputs: NamedAttrMap; backend: unknown; attrs?: N
   const H = recurrentKernel.shape[0];
   const G = 4 * H;
   const K1 = F + H + 1;
-
-  // Wcat = [W; U; b] with the g-gate columns scaled by 2.
-  const wcat = be.makeOutput([1, K1, G], 'float32');
-  const temps: TensorInfo[] = [wcat];
-  const outputs: TensorInfo[] = [];
+  const mem = new Allocations(be);
   try {
-    const XH = keep ? be.makeOutput([T, B, K1], 'float32') : null;
-    const A = keep ? be.makeOutput([T, B, G], 'float32') : null;
-    const S = keep ? be.makeOutput([T, B, H], 'float32') : null;
-    const C = keep ? be.makeOutput([T, B, H], 'float32') : null;
-    let xh = be.makeOutput([1, B, K1], 'float32');
+    // Wcat = [W; U; b] with the g-gate columns scaled by 2.
+    const wcat = mem.alloc([1, K1, G]);
+    const XH = keep ? mem.alloc([T, B, K1]) : null;
+    const A = keep ? mem.alloc([T, B, G]) : null;
+    const S = keep ? mem.alloc([T, B, H]) : null;
+    const C = keep ? mem.alloc([T, B, H]) : null;
+    let xh = mem.alloc([1, B, K1]);
     {
       const wv = view(be, wcat);
-      const kv = view(be, kernel);
-      const uv = view(be, recurrentKernel);
-      const bv = view(be, bias);
-      wv.set(kv, 0);
-      wv.set(uv, F * G);
-      wv.set(bv, (F + H) * G);
+      wv.set(view(be, kernel), 0);
+      wv.set(view(be, recurrentKernel), F * G);
+      wv.set(view(be, bias), (F + H) * G);
       for (let r = 0; r < K1; r++) for (let j = 2 * H; j < 3 * H; j++) wv[r * G + j] *= 2;
       const hv = view(be, xh);
       hv.fill(0);
@@ -103,26 +123,28 @@ function forwardKernel(args: { inputs: NamedAttrMap; backend: unknown; attrs?: N
     }
     const cState = new Float32Array(B * H);
     for (let t = 0; t < T; t++) {
-      const a = k.fusedMatMul({
-        inputs: { a: as3d(xh, [1, B, K1]), b: wcat },
-        backend: be as never,
-        attrs: { ...NO_TRANSPOSE, activation: 'sigmoid' },
-      }) as TensorInfo;
-      const c2 = be.makeOutput([B, H], 'float32');
+      const a = mem.track(
+        k.fusedMatMul({
+          inputs: { a: as3d(xh, [1, B, K1]), b: wcat },
+          backend: be as never,
+          attrs: { ...NO_TRANSPOSE, activation: 'sigmoid' },
+        }) as TensorInfo,
+      );
+      const c2 = mem.alloc([B, H]);
       cellState(view(be, a), cState, view(be, c2), B, H);
-      const s = k.sigmoid({ inputs: { x: c2 }, backend: be as never }) as TensorInfo;
-      be.disposeData(c2.dataId);
+      const s = mem.track(k.sigmoid({ inputs: { x: c2 }, backend: be as never }) as TensorInfo);
+      mem.free(c2);
       const last = t === T - 1;
-      const next = last ? be.makeOutput([B, H], 'float32') : be.makeOutput([1, B, K1], 'float32');
+      const next = mem.alloc(last ? [B, H] : [1, B, K1]);
       {
         const av = view(be, a);
         const sv = view(be, s);
         const nv = view(be, next);
-        if (keep) {
-          view(be, XH as TensorInfo).set(view(be, xh), t * B * K1);
-          view(be, A as TensorInfo).set(av, t * B * G);
-          view(be, S as TensorInfo).set(sv, t * B * H);
-          view(be, C as TensorInfo).set(cState, t * B * H);
+        if (XH && A && S && C) {
+          view(be, XH).set(view(be, xh), t * B * K1);
+          view(be, A).set(av, t * B * G);
+          view(be, S).set(sv, t * B * H);
+          view(be, C).set(cState, t * B * H);
         }
         if (last) cellOutput(av, sv, nv, H, 0, B, H);
         else {
@@ -130,16 +152,16 @@ function forwardKernel(args: { inputs: NamedAttrMap; backend: unknown; attrs?: N
           stepInput(view(be, x), nv, t + 1, B, T, F, H);
         }
       }
-      be.disposeData(a.dataId);
-      be.disposeData(s.dataId);
-      be.disposeData(xh.dataId);
+      mem.free(a);
+      mem.free(s);
+      mem.free(xh);
       xh = next;
     }
-    outputs.push({ dataId: xh.dataId, shape: [B, H], dtype: 'float32' });
-    if (keep) outputs.push(XH as TensorInfo, A as TensorInfo, S as TensorInfo, C as TensorInfo);
+    const outputs: TensorInfo[] = [mem.keep(xh)];
+    if (XH && A && S && C) outputs.push(mem.keep(XH), mem.keep(A), mem.keep(S), mem.keep(C));
     return outputs;
   } finally {
-    for (const t of temps) be.disposeData(t.dataId);
+    mem.freeAll();
   }
 }
 
@@ -155,51 +177,44 @@ function backwardKernel(args: { inputs: NamedAttrMap; backend: unknown; attrs?: 
   const H = recurrentKernel.shape[0];
   const G = 4 * H;
   const F = K1 - H - 1;
-  const temps: TensorInfo[] = [];
+  const TB = T * B;
+  const mem = new Allocations(be);
   try {
-    const UT = k.transpose({ inputs: { x: recurrentKernel }, backend: be as never, attrs: { perm: [1, 0] } }) as TensorInfo;
-    temps.push(UT);
-    // dZᵀ [4H, T·B] (columns (t, b)) is written directly, so the weight-gradient matMul needs no transpose and its
-    // freshly computed right operand is the smaller XH.
-    const TB = T * B;
-    const dZT = be.makeOutput([G, TB], 'float32');
-    temps.push(dZT);
+    const UT = mem.track(k.transpose({ inputs: { x: recurrentKernel }, backend: be as never, attrs: { perm: [1, 0] } }) as TensorInfo);
+    // dZᵀ [4H, T·B] (columns (t, b)) is written directly by the cell loop, so the weight-gradient matMul needs no
+    // transpose and its freshly computed right operand is the smaller XH.
+    const dZT = mem.alloc([G, TB]);
     const dc = new Float32Array(B * H);
-    let dhCur: TensorInfo = dh;
+    let dhCur: TensorInfo = dh; // the input; later steps own theirs
     for (let t = T - 1; t >= 0; t--) {
-      const dz = be.makeOutput([B, G], 'float32');
+      const dz = mem.alloc([B, G]);
       {
         const av = view(be, A).subarray(t * B * G, (t + 1) * B * G);
         const sv = view(be, S).subarray(t * B * H, (t + 1) * B * H);
         const cPrev = t > 0 ? view(be, C).subarray((t - 1) * B * H, t * B * H) : null;
-        const dzv = view(be, dz);
-        cellBackward(av, sv, cPrev, view(be, dhCur), dc, dzv, view(be, dZT), t * B, TB, B, H);
+        cellBackward(av, sv, cPrev, view(be, dhCur), dc, view(be, dz), view(be, dZT), t * B, TB, B, H);
       }
       if (t > 0) {
-        const next = k.matMul({ inputs: { a: dz, b: UT }, backend: be as never, attrs: { ...NO_TRANSPOSE } }) as TensorInfo;
-        if (dhCur !== dh) be.disposeData(dhCur.dataId);
+        const next = mem.track(k.matMul({ inputs: { a: dz, b: UT }, backend: be as never, attrs: { ...NO_TRANSPOSE } }) as TensorInfo);
+        mem.free(dhCur); // no-op for the input dh
         dhCur = next;
       }
-      be.disposeData(dz.dataId);
+      mem.free(dz);
     }
-    if (dhCur !== dh) be.disposeData(dhCur.dataId);
-    const dWcatT = k.matMul({
-      inputs: { a: dZT, b: { dataId: XH.dataId, shape: [TB, K1], dtype: 'float32' } },
-      backend: be as never,
-      attrs: { ...NO_TRANSPOSE },
-    }) as TensorInfo; // [4H, K1]
-    temps.push(dWcatT);
-    const dK = be.makeOutput([F, G], 'float32');
-    const dU = be.makeOutput([H, G], 'float32');
-    const db = be.makeOutput([G], 'float32');
-    const wv = view(be, dWcatT);
-    const kv = view(be, dK);
-    const uv = view(be, dU);
-    const bv = view(be, db);
-    splitWeightGrads(wv, kv, uv, bv, F, H);
-    return [dK, dU, db];
+    const dWcatT = mem.track(
+      k.matMul({
+        inputs: { a: dZT, b: { dataId: XH.dataId, shape: [TB, K1], dtype: 'float32' } },
+        backend: be as never,
+        attrs: { ...NO_TRANSPOSE },
+      }) as TensorInfo,
+    ); // [4H, K1]
+    const dK = mem.alloc([F, G]);
+    const dU = mem.alloc([H, G]);
+    const db = mem.alloc([G]);
+    splitWeightGrads(view(be, dWcatT), view(be, dK), view(be, dU), view(be, db), F, H);
+    return [mem.keep(dK), mem.keep(dU), mem.keep(db)];
   } finally {
-    for (const t of temps) be.disposeData(t.dataId);
+    mem.freeAll();
   }
 }
 

@@ -82,6 +82,19 @@ describe('bootstrap', () => {
     expect(ci.upper).toBeLessThan(0.58);
   });
 
+  it('block bootstrap widens the interval for dependent samples; blockLength 1 is the i.i.d. bootstrap', () => {
+    // runs of 20 equal values: neighbours are dependent
+    const v = Array.from({ length: 400 }, (_, i) => (Math.floor(i / 20) % 2 === 0 ? 1 : 0));
+    const mean = (idx: Int32Array) => idx.reduce((s, i) => s + v[i], 0) / idx.length;
+    const iid = bootstrap(v.length, mean, { seed: 1, resamples: 500 });
+    const blocks = bootstrap(v.length, mean, { seed: 1, resamples: 500, blockLength: 20 });
+    expect(blocks.upper - blocks.lower).toBeGreaterThan(2 * (iid.upper - iid.lower));
+    expect(bootstrap(v.length, mean, { seed: 1, resamples: 500, blockLength: 1 })).toEqual(iid);
+    expect(blocks).toEqual(bootstrap(v.length, mean, { seed: 1, resamples: 500, blockLength: 20 }));
+    const d = macroF1DiffInterval(yTrue, yPred, yPred, { seed: 1, resamples: 50, blockLength: 3 });
+    expect(d).toMatchObject({ estimate: 0, lower: 0, upper: 0 });
+  });
+
   it('paired difference: a perfect predictor beats a constant one, a predictor does not beat itself', () => {
     const n = 300;
     const y = Array.from({ length: n }, (_, i) => i % 3);
