@@ -1,23 +1,11 @@
 /**
- * Honest evaluation on the untouched test part, and the gate. Pure functions over arrays (no database, no tfjs).
+ * Honest evaluation on the untouched test part (server/ml/evaluate.ts does the maths), stored in the shape the
+ * registry, the pages and the CLI read; and the gate. Pure functions over arrays (no database, no tfjs).
  */
-import {
-  classificationReport,
-  macroF1Interval,
-  macroF1DiffInterval,
-  winRate,
-  winRateInterval,
-  majorityBaseline,
-  priorRandomBaseline,
-  macroF1,
-  accuracy,
-  type ClassificationReport,
-  type Interval,
-  type WinRate,
-} from '../ml/metrics';
-import { backtest, type BacktestResult } from '../ml/backtest';
-import { reliability, type Reliability } from '../ml/calibration';
-import { argmaxRows } from '../ml/models';
+import { evaluatePredictions } from '../ml/evaluate';
+import type { ClassificationReport, Interval, WinRate } from '../ml/metrics';
+import type { BacktestResult } from '../ml/backtest';
+import type { Reliability } from '../ml/calibration';
 import type { GateThresholds } from './params';
 
 export interface TestPart {
@@ -36,7 +24,7 @@ export interface Evaluation extends ClassificationReport {
   baselines: {
     majority: { accuracy: number; macroF1: number; diff: Interval };
     priorRandom: { accuracy: number; macroF1: number; diff: Interval };
-    logreg: { accuracy: number; macroF1: number } | null;
+    logreg: { accuracy: number; macroF1: number; diff: Interval } | null;
   };
   testSamples: number;
   bootstrap: { resamples: number; blockLength: number; level: number };
@@ -49,52 +37,58 @@ export function jsonSafe<T>(v: T): T {
   return JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === 'number' ? finite(x) : x)));
 }
 
+/**
+ * Temperature fitted on the validation logits; metrics, bootstrap intervals (blocks of one label horizon), baselines,
+ * the logreg reference, win rate and backtest on the test part. Returns the evaluation and the calibrated test
+ * probabilities (stored with the artifact).
+ */
 export function evaluateOnTest(args: {
   test: TestPart;
   trainY: Uint8Array;
-  /** Calibrated probabilities [n × 3]. */
-  probs: Float32Array;
-  /** Uncalibrated probabilities [n × 3] (for the "before" calibration figures). */
-  rawProbs: Float32Array;
-  temperature: { temperature: number; nllBefore: number; nllAfter: number };
+  valY: Uint8Array;
+  valLogits: Float32Array;
+  testLogits: Float32Array;
   logreg: Uint8Array | null;
   horizon: number;
   costBps: number;
   periodsPerYear: number;
   seed: number;
-}): Evaluation {
+}): { evaluation: Evaluation; probs: Float32Array } {
   const { test } = args;
-  const pred = argmaxRows(args.probs, 3);
-  const report = classificationReport(test.y, pred);
-  // Overlapping labels make neighbouring test samples dependent: resample blocks of `horizon` samples.
   const boot = { resamples: 1000, blockLength: Math.max(1, args.horizon), level: 0.95, seed: args.seed };
-  const majority = majorityBaseline(args.trainY, test.n);
-  const prior = priorRandomBaseline(args.trainY, test.n, args.seed);
-  const relAfter = reliability(args.probs, test.y);
-  const relBefore = reliability(args.rawProbs, test.y);
-  const bt = backtest({ signals: pred, forwardReturns: test.forwardReturn, times: test.times, horizon: args.horizon, costBps: args.costBps, periodsPerYear: args.periodsPerYear });
-  return {
-    ...report,
-    macroF1CI: macroF1Interval(test.y, pred, boot),
-    winRate: winRate(pred, test.forwardReturn),
-    winRateCI: winRateInterval(pred, test.forwardReturn, boot),
-    backtest: { ...bt, costBps: args.costBps, periodsPerYear: args.periodsPerYear },
+  const r = evaluatePredictions({
+    testLogits: args.testLogits,
+    testY: test.y,
+    valLogits: args.valLogits,
+    valY: args.valY,
+    trainY: args.trainY,
+    testForwardReturns: test.forwardReturn,
+    testTimes: test.times,
+    backtest: { horizon: args.horizon, costBps: args.costBps, periodsPerYear: args.periodsPerYear },
+    reference: args.logreg ? { name: 'logreg', testPred: args.logreg } : undefined,
+    bootstrap: boot,
+  });
+  const { interval: winRateCI, ...wr } = r.winRate!;
+  const pick = (b: { accuracy: number; macroF1: number; diff: Interval }) => ({ accuracy: b.accuracy, macroF1: b.macroF1, diff: b.diff });
+  const evaluation: Evaluation = {
+    ...r.classification,
+    macroF1CI: r.macroF1Interval,
+    winRate: wr,
+    winRateCI,
+    backtest: { ...r.backtest!, costBps: args.costBps, periodsPerYear: args.periodsPerYear },
     calibration: {
-      temperature: args.temperature.temperature,
-      nllBefore: args.temperature.nllBefore,
-      nllAfter: args.temperature.nllAfter,
-      eceBefore: relBefore.ece,
-      eceAfter: relAfter.ece,
-      reliability: relAfter,
+      temperature: r.calibration.temperature,
+      nllBefore: r.calibration.nllBefore,
+      nllAfter: r.calibration.nllAfter,
+      eceBefore: r.calibration.before.ece,
+      eceAfter: r.calibration.after.ece,
+      reliability: r.calibration.after,
     },
-    baselines: {
-      majority: { accuracy: accuracy(test.y, majority), macroF1: macroF1(test.y, majority), diff: macroF1DiffInterval(test.y, pred, majority, boot) },
-      priorRandom: { accuracy: accuracy(test.y, prior), macroF1: macroF1(test.y, prior), diff: macroF1DiffInterval(test.y, pred, prior, boot) },
-      logreg: args.logreg ? { accuracy: accuracy(test.y, args.logreg), macroF1: macroF1(test.y, args.logreg) } : null,
-    },
+    baselines: { majority: pick(r.baselines.majority), priorRandom: pick(r.baselines.random), logreg: r.reference ? pick(r.reference) : null },
     testSamples: test.n,
     bootstrap: { resamples: boot.resamples, blockLength: boot.blockLength, level: boot.level },
   };
+  return { evaluation, probs: r.testProba };
 }
 
 export interface GateResult {

@@ -16,7 +16,6 @@ import { TRANSFORM_ID } from '../market/transform';
 import { initTf, tfInfo } from '../ml/backend';
 import { trainModel, TrainingCancelledError, type EpochReport } from '../ml/train';
 import { predictLogits, softmaxRows, argmaxRows, type Model } from '../ml/models';
-import { fitTemperature } from '../ml/calibration';
 import { permutationImportance } from '../ml/importance';
 import { createArtifact } from '../ml/artifact';
 import { registerVersion, latestVersion } from '../registry/versions';
@@ -239,13 +238,10 @@ export async function executeRun(db: Db, runId: string, ctx: { workerId: string;
       'evaluate',
       async () => {
         const valLogits = predictLogits(model, samples.val.x, samples.val.n);
-        const temp = fitTemperature(valLogits, samples.val.y);
         const testLogits = predictLogits(model, samples.test.x, samples.test.n);
-        const probs = softmaxRows(testLogits, 3, temp.temperature);
-        const rawProbs = softmaxRows(testLogits, 3, 1);
         // The logreg reference on the same splits (the model itself when it is a logreg).
         let logregPred: Uint8Array | null = null;
-        if (req.modelType === 'logreg') logregPred = argmaxRows(probs, 3);
+        if (req.modelType === 'logreg') logregPred = argmaxRows(testLogits, 3);
         else {
           const ref = await trainModel(
             { ...trainConfig, model: { type: 'logreg' }, epochs: Math.min(req.epochs, 30) },
@@ -255,19 +251,19 @@ export async function executeRun(db: Db, runId: string, ctx: { workerId: string;
           disposables.push(ref.model);
           logregPred = argmaxRows(predictLogits(ref.model, samples.test.x, samples.test.n), 3);
         }
-        const evaluation = evaluateOnTest({
+        const { evaluation, probs } = evaluateOnTest({
           test: samples.test,
           trainY: samples.train.y,
-          probs,
-          rawProbs,
-          temperature: temp,
+          valY: samples.val.y,
+          valLogits,
+          testLogits,
           logreg: logregPred,
           horizon: labelRule.horizon,
           costBps: req.costBps,
           periodsPerYear: barsPerYear(cols.ts),
           seed: req.seed,
         });
-        return { evaluation, probs, temperature: temp.temperature };
+        return { evaluation, probs, temperature: evaluation.calibration.temperature };
       },
       (r) =>
         `test accuracy ${(r.evaluation.accuracy * 100).toFixed(1)}%, macro-F1 ${r.evaluation.macroF1.toFixed(3)} (logreg ${r.evaluation.baselines.logreg?.macroF1.toFixed(3) ?? '—'}, majority ${r.evaluation.baselines.majority.macroF1.toFixed(3)}, prior-random ${r.evaluation.baselines.priorRandom.macroF1.toFixed(3)}), temperature ${r.temperature.toFixed(2)}`,
