@@ -3,3 +3,4 @@ export * from './schema/auth';
 export * from './schema/jobs';
 export * from './schema/market';
 export * from './schema/registry';
+export * from './schema/serving';

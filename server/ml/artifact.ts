@@ -45,6 +45,8 @@ export const ZModelArtifact = z.object({
   scaler: z.unknown(),
   labelRule: z.unknown(),
   temperature: z.number().positive().finite(),
+  /** The raw indicators the input transform reads, with their medians over the training part (serving imputes missing ones). */
+  rawFeatures: z.object({ names: z.array(z.string()), medians: z.array(z.number()) }).optional(),
   weights: ZWeightsMeta.extend({ base64: z.string() }),
   training: z.object({ tfBackend: z.string().nullable(), tfVersion: z.string().nullable(), createdAt: z.string() }),
 });
@@ -61,6 +63,8 @@ export interface ArtifactInputs {
   labelRule: unknown;
   /** Calibration temperature (1 = none). */
   temperature: number;
+  /** Raw indicator names and their training medians. */
+  rawFeatures?: { names: readonly string[]; medians: readonly number[] };
 }
 
 function assertLittleEndian(): void {
@@ -117,6 +121,7 @@ export function createArtifact(model: Model, inputs: ArtifactInputs): ModelArtif
     scaler: structuredClone(inputs.scaler),
     labelRule: structuredClone(inputs.labelRule),
     temperature: inputs.temperature,
+    ...(inputs.rawFeatures ? { rawFeatures: { names: [...inputs.rawFeatures.names], medians: [...inputs.rawFeatures.medians] } } : {}),
     weights: { ...meta, base64: bytes.toString('base64') },
     training: { tfBackend: info?.backend ?? null, tfVersion: info?.version ?? null, createdAt: new Date().toISOString() },
   };

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/client';
 import { trainingRuns } from '../../drizzle/schema';
 import { getDataset, loadCandleColumns } from '../market/store';
-import { computeFeatures } from '../market/indicators';
+import { computeFeatures, FEATURE_NAMES, FEATURE_COUNT, type FeatureMatrix } from '../market/indicators';
 import { buildSamples, type BuiltSamples } from '../market/samples';
 import { TRANSFORM_ID } from '../market/transform';
 import { initTf, tfInfo } from '../ml/backend';
@@ -19,6 +19,7 @@ import { predictLogits, softmaxRows, argmaxRows, type Model } from '../ml/models
 import { permutationImportance } from '../ml/importance';
 import { createArtifact } from '../ml/artifact';
 import { registerVersion, latestVersion } from '../registry/versions';
+import { ensureInitialSplit } from '../serving/traffic';
 import { evaluateOnTest, gate, jsonSafe, type Evaluation, type GateResult } from './evaluate';
 import { indicatorWeights, type IndicatorWeights } from './weights';
 import { labelRuleOf, modelNameOf, ZTrainRequest, type StageName, type TrainRequest } from './params';
@@ -151,6 +152,20 @@ function barsPerYear(times: ArrayLike<number>): number {
   return years > 0 ? (n - 1) / years : 252;
 }
 
+/** Median of each raw indicator over the bars the training windows cover (serving fills missing fields with these). */
+function trainingMedians(m: FeatureMatrix, s: BuiltSamples): number[] {
+  const part = s.snapshot.parts.train;
+  const from = Math.max(0, part.firstIndex - s.window + 1);
+  const out: number[] = [];
+  for (let f = 0; f < FEATURE_COUNT; f++) {
+    const vals: number[] = [];
+    for (let i = from; i <= part.lastIndex; i++) if (m.valid[i]) vals.push(m.values[i * FEATURE_COUNT + f]);
+    vals.sort((a, b) => a - b);
+    out.push(vals.length ? vals[vals.length >> 1] : NaN);
+  }
+  return out;
+}
+
 export interface RunOutcome {
   status: 'succeeded' | 'failed' | 'cancelled';
   version?: { model: string; version: number; status: 'candidate' | 'rejected' };
@@ -188,7 +203,7 @@ export async function executeRun(db: Db, runId: string, ctx: { workerId: string;
       },
       (r) => `${r.cols.n.toLocaleString('en')} bars of ${r.dataset.symbol} ${r.dataset.timeframe}`,
     );
-    await tracker.stage(
+    const features = await tracker.stage(
       'features',
       () => computeFeatures(cols),
       (m) => `16 indicators, ${(m.n - m.firstValid).toLocaleString('en')} bars after a ${m.warmupBars}-bar warm-up`,
@@ -305,6 +320,7 @@ export async function executeRun(db: Db, runId: string, ctx: { workerId: string;
           scaler: samples.scaler,
           labelRule,
           temperature,
+          rawFeatures: { names: FEATURE_NAMES, medians: trainingMedians(features, samples) },
         });
         const info = tfInfo();
         const lineage = {
@@ -343,6 +359,7 @@ export async function executeRun(db: Db, runId: string, ctx: { workerId: string;
             .where(and(eq(trainingRuns.id, runId), eq(trainingRuns.status, 'running')))
             .returning({ id: trainingRuns.id });
           if (!done.length) throw new Cancelled(); // cancelled meanwhile: roll the version back
+          if (verdict.passed) await ensureInitialSplit(tx, modelName, v.id, claimed.createdBy);
           return { ...v, status: result.status as 'candidate' | 'rejected' };
         });
       },

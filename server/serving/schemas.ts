@@ -1,0 +1,120 @@
+/**
+ * Request and response schemas of inference — one set for tRPC, REST (/api/v1/*), the root paths today's clients
+ * use (/predict, …) and the lean serve process. Bad input is a 400 naming the field.
+ */
+import { z } from 'zod';
+import { FEATURE_NAMES, type FeatureName } from '../market/indicators';
+
+const finite = (name: string) =>
+  z.number({ error: (i) => (i.input === undefined ? `${name} is required` : `${name} must be a number, got ${JSON.stringify(i.input)}`) }).refine(Number.isFinite, `${name} must be finite`);
+
+/** Plausible ranges: a value outside them is a client bug, answered with a 400 rather than a confident signal. */
+const RANGES: Record<FeatureName, { min?: number; max?: number; exclusiveMin?: boolean }> = {
+  adx_value: { min: 0, max: 100 },
+  rsi_value: { min: 0, max: 100 },
+  ema_12: { min: 0, exclusiveMin: true },
+  ema_21: { min: 0, exclusiveMin: true },
+  ema_50: { min: 0, exclusiveMin: true },
+  vwap: { min: 0, exclusiveMin: true },
+  atr_value: { min: 0 },
+  bollinger_upper: { min: 0, exclusiveMin: true },
+  bollinger_lower: { min: 0 },
+  stoch_k: { min: 0, max: 100 },
+  stoch_d: { min: 0, max: 100 },
+  macd_line: {},
+  macd_signal: {},
+  volume_ma: { min: 0 },
+  price_change_pct: { min: -100, max: 10_000 },
+  volatility: { min: 0, max: 10 },
+};
+
+function indicator(name: FeatureName) {
+  const r = RANGES[name];
+  let s = finite(name);
+  if (r.min !== undefined) {
+    const min = r.min;
+    s = s.refine((v) => (r.exclusiveMin ? v > min : v >= min), `${name} must be ${r.exclusiveMin ? '>' : '≥'} ${min}`);
+  }
+  if (r.max !== undefined) {
+    const max = r.max;
+    s = s.refine((v) => v <= max, `${name} must be ≤ ${max}`);
+  }
+  return s;
+}
+
+/** The 16 indicators; each optional (missing ones are imputed and listed, or refused with `strict`). */
+export const ZIndicators = z
+  .object(Object.fromEntries(FEATURE_NAMES.map((n) => [n, indicator(n).optional()])) as Record<FeatureName, z.ZodOptional<ReturnType<typeof indicator>>>)
+  .strict();
+export type Indicators = z.infer<typeof ZIndicators>;
+const ZFullIndicators = z.object(Object.fromEntries(FEATURE_NAMES.map((n) => [n, indicator(n)])) as Record<FeatureName, ReturnType<typeof indicator>>).strict();
+
+export const ZSymbol = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,31}$/, 'symbol must be 1-32 letters, digits or . _ : / - (e.g. EURUSD, BTC/USDT)');
+
+export const ZPredictRequest = z
+  .object({
+    symbol: ZSymbol,
+    indicators: ZIndicators,
+    /** Pin a version (`v3`) of the model instead of the traffic split. */
+    model_version: z.string().regex(/^v\d{1,6}$/, "model_version must look like 'v3'").optional(),
+    /** Which model (default: the serving default model). */
+    model: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'model must be a model name').optional(),
+    include_weights: z.boolean().optional(),
+    /** Bar close time of the indicators (ISO 8601 or epoch ms); default: now. */
+    timestamp: z.union([z.iso.datetime({ offset: true, error: 'timestamp must be ISO 8601 (e.g. 2024-05-01T14:00:00Z) or epoch milliseconds' }), z.number().int().positive()]).optional(),
+    /** The last steps (oldest first, the current bar last): T × 16, as arrays in indicator order or as objects. */
+    window: z
+      .array(z.union([z.array(z.number().refine(Number.isFinite, 'window values must be finite')).length(16, 'each window step must have the 16 indicators'), ZFullIndicators]))
+      .min(1)
+      .max(512)
+      .optional(),
+    /** Refuse (400) instead of imputing missing indicators. */
+    strict: z.boolean().optional(),
+    /** Sticky routing: the same key always meets the same version while the split is unchanged (default: no stickiness). */
+    routing_key: z.string().max(128).optional(),
+  })
+  .strict();
+export type PredictRequest = z.infer<typeof ZPredictRequest>;
+
+export const CLASS_KEYS = ['SELL', 'HOLD', 'BUY'] as const;
+
+export const ZPrediction = z.object({
+  direction: z.enum(CLASS_KEYS),
+  confidence: z.number(),
+  probabilities: z.object({ BUY: z.number(), HOLD: z.number(), SELL: z.number() }),
+  recommendation: z.string(),
+  position_multiplier: z.number(),
+  risk_level: z.enum(['LOW', 'MEDIUM', 'HIGH']),
+  weights: z.record(z.string(), z.number()).optional(),
+});
+
+export const ZPredictResponse = z.object({
+  symbol: z.string(),
+  prediction: ZPrediction,
+  model: z.string(),
+  model_version: z.string(),
+  timestamp: z.string(),
+  processing_time_ms: z.number(),
+  cache_hit: z.boolean(),
+  /** Indicators filled in (from the symbol's latest snapshot, else the training medians). */
+  imputed: z.array(z.string()),
+  /** Window steps that were real data (the rest: padding). */
+  steps_real: z.number().int(),
+  window: z.number().int(),
+  warmup: z.boolean(),
+});
+export type PredictResponse = z.infer<typeof ZPredictResponse>;
+
+export const DEFAULT_MAX_BATCH = 1000;
+export const ZBatchRequest = z.union([
+  z.object({ requests: z.array(z.unknown()).min(1, 'requests must not be empty') }).strict(),
+  z.array(z.unknown()).min(1, 'the batch must not be empty'),
+]);
+
+export interface BatchResponse {
+  total_requests: number;
+  successful_predictions: number;
+  errors: { index: number; symbol: string | null; error: string; status: number }[];
+  results: (PredictResponse | null)[];
+  processing_time_ms: number;
+}
