@@ -15,6 +15,10 @@ const nextConfig = {
   // repeat it, so `npm start` on a fresh clone is faster.
   typescript: { ignoreBuildErrors: true },
   poweredByHeader: false,
+  // Today's clients of the old Python service call these root paths; same handlers as /api/v1/*.
+  async rewrites() {
+    return ['predict', 'batch-predict', 'model/info', 'reload-model', 'health'].map((p) => ({ source: `/${p}`, destination: `/api/v1/${p}` }));
+  },
   reactStrictMode: true,
 };
 export default nextConfig;

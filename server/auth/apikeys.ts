@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Db } from '../db/client';
 import { apiKeys, API_SCOPES, type ApiScope } from '../../drizzle/schema';
 import { recordAudit } from './audit';
+import { notifyServing } from '../db/notify';
 import { notFound } from '../errors';
 import type { Principal } from './principal';
 
@@ -80,6 +81,7 @@ export async function revokeApiKey(db: Db, id: string, actor: string): Promise<P
     const [row] = await tx.update(apiKeys).set({ revokedAt: new Date() }).where(eq(apiKeys.id, id)).returning(publicColumns);
     if (!row) throw notFound(`No API key with id ${id}.`);
     await recordAudit(tx, { actor, action: 'apikey.revoke', target: row.name, details: { id } });
+    await notifyServing(tx, 'api key revoked'); // serving processes drop their cached key checks
     return row as PublicApiKey;
   });
 }

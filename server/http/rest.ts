@@ -32,7 +32,10 @@ export function zodErrorResponse(e: ZodError): Response {
 
 /** Maps any thrown error to a response: domain and validation errors → 4xx with the reason; the rest → 500 without details. */
 export function toErrorResponse(e: unknown): Response {
-  if (e instanceof DomainError) return errorResponse(e.status, e.code, e.message, e.details ? { details: e.details } : {});
+  if (e instanceof DomainError) {
+    const field = typeof e.details?.field === 'string' ? { field: e.details.field } : {};
+    return errorResponse(e.status, e.code, e.message, e.details ? { ...field, details: e.details } : {});
+  }
   if (e instanceof ZodError) return zodErrorResponse(e);
   console.error(JSON.stringify({ level: 'error', msg: 'unhandled REST error', err: e instanceof Error ? e.message : String(e) }));
   return errorResponse(500, 'INTERNAL_SERVER_ERROR', 'Internal error; see the server log.');

@@ -86,6 +86,8 @@ export class InferenceEngine {
   private reloadTimer: NodeJS.Timeout | null = null;
   private stopped = false;
   readonly stats = { requests: 0, errors: 0, cacheHits: 0, reloads: 0, lastReloadReason: '' };
+  /** Called after every reload (e.g. to drop cached API-key checks). */
+  readonly onReload: Array<() => void> = [];
 
   constructor(
     private readonly db: Db,
@@ -171,6 +173,7 @@ export class InferenceEngine {
     this.cache.clear();
     this.stats.reloads++;
     this.stats.lastReloadReason = reason;
+    for (const f of this.onReload) f();
     if (retired.length) setTimeout(() => retired.forEach((v) => v.predictor.dispose()), 10_000).unref();
     this.log.info({ reason, generation: this.state.generation, models: this.state.splits.size, versions: this.versions.size }, 'serving state reloaded');
     return { generation: this.state.generation, models: this.state.splits.size, versions: this.versions.size };

@@ -1,17 +1,13 @@
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db, DbLike } from '../db/client';
 import { trafficSplits, servingSettings, modelVersions, models } from '../../drizzle/schema';
 import { DomainError, badRequest, notFound } from '../errors';
 import { recordAudit } from '../auth/audit';
+import { notifyServing } from '../db/notify';
 import { parseVersionLabel } from '../registry/versions';
 
-/** Every web and serve process LISTENs here and reloads within a second of a change. */
-export const SERVING_CHANNEL = 'signalops_serving';
-
-export async function notifyServing(db: DbLike, reason: string): Promise<void> {
-  await db.execute(sql`select pg_notify(${SERVING_CHANNEL}, ${JSON.stringify({ reason, at: Date.now() })})`);
-}
+export { SERVING_CHANNEL, notifyServing } from '../db/notify';
 
 export async function getSetting<T>(db: DbLike, key: string): Promise<T | null> {
   const [r] = await db.select().from(servingSettings).where(eq(servingSettings.key, key));

@@ -6,6 +6,7 @@ import { systemRouter } from './routers/system';
 import { dataRouter } from './routers/data';
 import { trainingRouter } from './routers/training';
 import { registryRouter } from './routers/registry';
+import { inferenceRouter } from './routers/inference';
 
 /** The whole API. Each domain has a router in ./routers; procedures are one-liners over domain functions. */
 export const appRouter = router({
@@ -16,6 +17,7 @@ export const appRouter = router({
   data: dataRouter,
   training: trainingRouter,
   registry: registryRouter,
+  inference: inferenceRouter,
 });
 
 export type AppRouter = typeof appRouter;

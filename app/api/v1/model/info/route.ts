@@ -1,0 +1,15 @@
+import { servingContext } from '@/server/serving/instance';
+import { handlers } from '@/server/serving/http';
+import { toErrorResponse } from '@/server/http/rest';
+
+export const runtime = 'nodejs';
+export const dynamic = 'force-dynamic';
+
+/** GET /api/v1/model/info (also served at /model/info for today's clients): see server/serving/http.ts. */
+export async function GET(req: Request) {
+  try {
+    return await handlers.modelInfo(req, await servingContext());
+  } catch (e) {
+    return toErrorResponse(e);
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * `npm run serve`: the lean inference server for high request rates — node:http, the same engine, auth and endpoints
+ * as the web app (POST /predict, POST /batch-predict, GET /model/info, POST /reload-model, GET /health, and the same
+ * under /api/v1/), no Next.js in the request path. Port INFERENCE_PORT (default 8080). Run as many replicas as needed:
+ * each LISTENs for changes and reloads within a second.
+ */
+process.env.SIGNALOPS_PROC ??= 'serve';
+import http from 'node:http';
+import { config } from '../config';
+import { logger } from '../log';
+import { openDatabase, fail } from './boot';
+import { servingContext } from '../serving/instance';
+import { ROUTES, type ServingContext } from '../serving/http';
+import { errorResponse } from '../http/rest';
+
+const MAX_BODY = 32 * 1024 * 1024;
+
+function readBody(req: http.IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(Object.assign(new Error('body too large'), { tooLarge: true }));
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+async function send(res: http.ServerResponse, r: Response) {
+  const body = Buffer.from(await r.arrayBuffer());
+  const headers: Record<string, string> = {};
+  r.headers.forEach((v, k) => (headers[k] = v));
+  headers['content-length'] = String(body.length);
+  res.writeHead(r.status, headers);
+  res.end(body);
+}
+
+export function createServeHandler(ctx: ServingContext) {
+  return async (req: http.IncomingMessage, res: http.ServerResponse) => {
+    try {
+      const url = new URL(req.url ?? '/', 'http://serve.local');
+      const route = ROUTES[url.pathname.replace(/\/+$/, '') || '/'];
+      if (!route) return send(res, errorResponse(404, 'NOT_FOUND', `No endpoint ${url.pathname}. Try POST /predict, POST /batch-predict, GET /model/info, GET /health.`));
+      if (req.method !== route.method) return send(res, errorResponse(405, 'METHOD_NOT_SUPPORTED', `${url.pathname} takes ${route.method}.`));
+      const body = route.method === 'POST' ? await readBody(req) : undefined;
+      const headers = new Headers();
+      for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
+      const request = new Request(url, { method: route.method, headers, body: body ? new Uint8Array(body) : undefined });
+      await send(res, await route.handler(request, ctx));
+    } catch (e) {
+      if ((e as { tooLarge?: boolean }).tooLarge) return send(res, errorResponse(413, 'PAYLOAD_TOO_LARGE', `Request body exceeds ${MAX_BODY} bytes.`));
+      logger().error({ err: (e as Error).message }, 'serve: unhandled error');
+      if (!res.headersSent) await send(res, errorResponse(500, 'INTERNAL_SERVER_ERROR', 'Internal error; see the server log.'));
+    }
+  };
+}
+
+async function main() {
+  const cfg = config();
+  const log = logger();
+  const port = Number(process.env.INFERENCE_PORT || 8080);
+  const database = await openDatabase({ owner: 'worker', boot: false, join: true, log });
+  process.env.DATABASE_URL = database.url; // appDb() of this process
+  const ctx = await servingContext();
+  const server = http.createServer(createServeHandler(ctx));
+  server.keepAliveTimeout = 65_000;
+  server.listen(port, cfg.HOSTNAME, () => log.info({ port, info: ctx.engine.info().models.map((m) => m.name) }, `serve listening on http://localhost:${port}`));
+  const stop = async (signal: string) => {
+    log.info({ signal }, 'serve shutting down');
+    server.close();
+    await ctx.engine.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+if (process.argv[1] && /serve\.ts$/.test(process.argv[1])) main().catch(fail);
