@@ -53,6 +53,13 @@ test('admin visits every page, creates and revokes an API key, runs a job, logs 
   expect((await me.json()).result.data).toMatchObject({ kind: 'apikey', name: 'e2e-trading-app', scopes: ['predict', 'read'] });
   const forbidden = await request.get('/api/trpc/users.list', { headers: { 'x-api-key': key } });
   expect(forbidden.status()).toBe(403);
+  // Today's REST path of the trading app: no model trained yet → 503 saying what to do; no key → 401.
+  const predict = await request.post('/predict', { headers: { authorization: `Bearer ${key}` }, data: { symbol: 'EURUSD', indicators: { rsi_value: 50 } } });
+  expect(predict.status()).toBe(503);
+  expect((await predict.json()).error.message).toBe('No servable model: train and promote a model first.');
+  expect((await request.post('/predict', { data: { symbol: 'EURUSD', indicators: { rsi_value: 50 } } })).status()).toBe(401);
+  const badInput = await request.post('/api/v1/predict', { headers: { authorization: `Bearer ${key}` }, data: { symbol: 'EURUSD', indicators: { rsi_value: 140 } } });
+  expect(badInput.status()).toBe(400);
 
   await page.reload();
   const row = page.getByRole('row', { name: /e2e-trading-app/ });
