@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createTestDb } from '../db/test-db';
 import { userCaller } from '../trpc/test-helpers';
-import { spawnTs, waitFor, type Spawned } from '../testing/processes';
+import { waitFor, workerPool } from '../testing/processes';
 import { listWorkers } from './heartbeat';
 import { readiness } from '../monitoring/health';
 import { closeProducerBosses } from './queue';
@@ -13,22 +13,18 @@ process.env.WORKER_STALE_SECONDS = '3';
 describe('job queue and worker processes', () => {
   let db: Db;
   let url: string;
-  const workers: Spawned[] = [];
+  const workers = workerPool(() => url);
   beforeAll(async () => {
     const t = await createTestDb();
     db = t.db;
     url = t.url;
   });
   afterAll(async () => {
-    for (const w of workers) if (w.proc.exitCode === null) w.proc.kill('SIGKILL');
+    await workers.killAll();
     await closeProducerBosses();
   });
 
-  const startWorker = () => {
-    const w = spawnTs('server/bin/worker.ts', [], { DATABASE_URL: url, WORKER_HEARTBEAT_SECONDS: '1' });
-    workers.push(w);
-    return w;
-  };
+  const startWorker = () => workers.start();
 
   it('a job enqueued by the web side is run by a worker process, which heartbeats', async () => {
     const w = startWorker();
@@ -56,12 +52,11 @@ describe('job queue and worker processes', () => {
     // Each job completed once, with its own message; the work was spread over the live workers.
     expect(results.map((r) => (r.output as { message: string }).message).sort()).toEqual(ids.map((_, i) => `m${i}`).sort());
     const pids = new Set(results.map((r) => (r.output as { pid: number }).pid));
-    for (const pid of pids) expect(workers.map((w) => w.proc.pid)).toContain(pid);
+    for (const pid of pids) expect(workers.list.map((w) => w.proc.pid)).toContain(pid);
   });
 
   it('a killed worker ages out: readiness says so', async () => {
-    for (const w of workers) w.proc.kill('SIGKILL');
-    await Promise.all(workers.map((w) => w.exited));
+    await workers.killAll();
     const r = await waitFor(async () => {
       const x = await readiness(db, { initTensorflow: false });
       return x.workers.alive === 0 ? x : null;

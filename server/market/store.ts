@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { datasetImports, datasets } from '../../drizzle/schema/market';
 import type { Db } from '../db/client';
 import { DomainError, notFound } from '../errors';
-import type { Candle, CandleColumns } from './types';
+import { emptyColumns, type Candle, type CandleColumns } from './types';
 
 /** A dataset as the API shows it (ISO timestamps, JSON-safe). */
 export const DatasetSchema = z.object({
@@ -160,15 +160,7 @@ export async function readCandleColumns(q: Queryable, datasetId: number, range: 
   const res = await q.query({ text, values: params, rowMode: 'array' });
   const rows = res.rows as number[][];
   const n = rows.length;
-  const c: CandleColumns = {
-    n,
-    ts: new Float64Array(n),
-    open: new Float64Array(n),
-    high: new Float64Array(n),
-    low: new Float64Array(n),
-    close: new Float64Array(n),
-    volume: new Float64Array(n),
-  };
+  const c = emptyColumns(n);
   for (let i = 0; i < n; i++) {
     const r = rows[i];
     c.ts[i] = r[0];

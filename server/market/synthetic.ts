@@ -1,3 +1,4 @@
+import { RSI } from 'trading-signals';
 import type { Candle } from './types';
 
 /**
@@ -59,6 +60,22 @@ export function randomWalkCandles(n: number, opts: WalkOptions = {}): Candle[] {
     price = close;
   }
   return out;
+}
+
+/**
+ * A random walk whose next-bar drift depends on a PAST indicator (mean reversion on RSI 14: drift =
+ * 0.005 × (50 − RSI) / 25, σ = 0.002): there is something real to learn, with no look-ahead.
+ */
+export function plantedSignalCandles(n: number, seed: number): Candle[] {
+  const rsi = new RSI(14);
+  return randomWalkCandles(n, {
+    seed,
+    drift: (closes) => {
+      if (!closes.length) return 0;
+      const r = rsi.update(closes[closes.length - 1], false);
+      return r === null ? 0 : (0.005 * (50 - r)) / 25;
+    },
+  });
 }
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');

@@ -35,19 +35,16 @@ export function isColumns(c: readonly Candle[] | CandleColumns): c is CandleColu
   return !Array.isArray(c) && (c as CandleColumns).ts instanceof Float64Array;
 }
 
+/** n zeroed candle columns. */
+export function emptyColumns(n: number): CandleColumns {
+  return { n, ts: new Float64Array(n), open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), close: new Float64Array(n), volume: new Float64Array(n) };
+}
+
 export function toColumns(candles: readonly Candle[] | CandleColumns): CandleColumns {
   if (isColumns(candles)) return candles;
   const list = candles as readonly Candle[];
   const n = list.length;
-  const cols: CandleColumns = {
-    n,
-    ts: new Float64Array(n),
-    open: new Float64Array(n),
-    high: new Float64Array(n),
-    low: new Float64Array(n),
-    close: new Float64Array(n),
-    volume: new Float64Array(n),
-  };
+  const cols = emptyColumns(n);
   for (let i = 0; i < n; i++) {
     const c = list[i];
     cols.ts[i] = c.ts;

@@ -1,9 +1,8 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { RSI } from 'trading-signals';
 import { sql } from 'drizzle-orm';
 import { createTestDb } from '../db/test-db';
 import { importCandles } from '../market/import';
-import { randomWalkCandles, toCsv } from '../market/synthetic';
+import { plantedSignalCandles, toCsv } from '../market/synthetic';
 import { loadCandleColumns } from '../market/store';
 import { computeFeatures, FEATURE_COUNT, FEATURE_NAMES } from '../market/indicators';
 import { buildSamples } from '../market/samples';
@@ -21,17 +20,6 @@ import type { PredictResponse } from './schemas';
 
 const log = logger().child({ test: 'serving' });
 
-function plantedCandles(seed: number) {
-  const rsi = new RSI(14);
-  return randomWalkCandles(4000, {
-    seed,
-    drift: (closes) => {
-      if (!closes.length) return 0;
-      const r = rsi.update(closes[closes.length - 1], false);
-      return r === null ? 0 : (0.005 * (50 - r)) / 25;
-    },
-  });
-}
 
 const full = (row: ArrayLike<number>) => Object.fromEntries(FEATURE_NAMES.map((n, i) => [n, row[i]]));
 
@@ -51,7 +39,7 @@ describe('inference engine', () => {
     const t = await createTestDb();
     db = t.db;
     url = t.url;
-    await importCandles(db, { source: Buffer.from(toCsv(plantedCandles(3), 'mt-comma')), dataset: 'planted', symbol: 'PLNT', actor: 'test' });
+    await importCandles(db, { source: Buffer.from(toCsv(plantedSignalCandles(4000, 3), 'mt-comma')), dataset: 'planted', symbol: 'PLNT', actor: 'test' });
     const v1 = await train({});
     expect(v1.status).toBe('candidate');
     engine = await new InferenceEngine(db, url, log, { ...engineOptionsFromEnv({}), cacheTtlMs: 60_000 }).start();

@@ -1,7 +1,9 @@
 import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client';
-import { computeFeatures, FEATURE_COUNT } from '../market/indicators';
+import { computeFeatures, FEATURE_COUNT, WARMUP_BARS } from '../market/indicators';
+import { readCandleColumns } from '../market/store';
+import { datasets } from '../../drizzle/schema';
 
 export interface Snapshot {
   /** Bar time, epoch ms. */
@@ -79,16 +81,18 @@ export class SymbolHistory {
 
   /** Features of the latest candles of the most recent dataset with this symbol (none: empty). */
   private async fromCandles(symbol: string): Promise<Snapshot[]> {
-    const r = await this.db.execute<{ ts: string; open: number; high: number; low: number; close: number; volume: number }>(sql`
-      select (extract(epoch from c.ts) * 1000)::float8 as ts, c.open, c.high, c.low, c.close, c.volume
-      from candles c
-      where c.dataset_id = (select id from datasets where upper(symbol) = ${symbol} order by last_ts desc nulls last limit 1)
-      order by c.ts desc limit ${this.opts.maxPerSymbol + 150}`);
-    if (!r.rows.length) return [];
-    const bars = r.rows.reverse().map((x) => ({ ts: Number(x.ts), open: x.open, high: x.high, low: x.low, close: x.close, volume: x.volume }));
-    const m = computeFeatures(bars);
+    const [d] = await this.db
+      .select({ id: datasets.id })
+      .from(datasets)
+      .where(sql`upper(${datasets.symbol}) = ${symbol}`)
+      .orderBy(sql`${datasets.lastTs} desc nulls last`)
+      .limit(1);
+    if (!d) return [];
+    // Enough bars for the indicators' warm-up before the last maxPerSymbol bars.
+    const cols = await readCandleColumns(this.db.$client, d.id, { limit: this.opts.maxPerSymbol + WARMUP_BARS });
+    const m = computeFeatures(cols);
     const out: Snapshot[] = [];
-    for (let i = 0; i < m.n; i++) if (m.valid[i]) out.push({ t: bars[i].ts, f: m.values.slice(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT) });
+    for (let i = 0; i < m.n; i++) if (m.valid[i]) out.push({ t: cols.ts[i], f: m.values.slice(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT) });
     return out;
   }
 

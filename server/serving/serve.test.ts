@@ -1,8 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { RSI } from 'trading-signals';
 import { createTestDb } from '../db/test-db';
 import { importCandles } from '../market/import';
-import { randomWalkCandles, toCsv } from '../market/synthetic';
+import { plantedSignalCandles, toCsv } from '../market/synthetic';
 import { startRun } from '../training/runs';
 import { executeRun } from '../training/pipeline';
 import { createApiKey } from '../auth/apikeys';
@@ -14,17 +13,6 @@ import { setSplit } from './traffic';
 import type { Db } from '../db/client';
 import type { TrainRequestInput } from '../training/params';
 
-function plantedCandles(seed: number) {
-  const rsi = new RSI(14);
-  return randomWalkCandles(4000, {
-    seed,
-    drift: (closes) => {
-      if (!closes.length) return 0;
-      const r = rsi.update(closes[closes.length - 1], false);
-      return r === null ? 0 : (0.005 * (50 - r)) / 25;
-    },
-  });
-}
 
 /** The lean serve process: today's REST paths, auth, and hot reload across two real processes. */
 describe('serve processes', () => {
@@ -50,7 +38,7 @@ describe('serve processes', () => {
     const t = await createTestDb();
     db = t.db;
     url = t.url;
-    await importCandles(db, { source: Buffer.from(toCsv(plantedCandles(3), 'mt-comma')), dataset: 'planted', symbol: 'EURUSD', actor: 'test' });
+    await importCandles(db, { source: Buffer.from(toCsv(plantedSignalCandles(4000, 3), 'mt-comma')), dataset: 'planted', symbol: 'EURUSD', actor: 'test' });
     await train();
     key = (await createApiKey(db, { name: 'trading-app', scopes: ['predict'] }, 'test')).key;
     readKey = (await createApiKey(db, { name: 'dash', scopes: ['read'] }, 'test')).key;

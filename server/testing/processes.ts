@@ -46,3 +46,23 @@ export async function waitFor<T>(fn: () => Promise<T | null | undefined | false>
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+/**
+ * Worker processes for a test file: `start()` spawns one on `url` (1 s heartbeats); `killAll()` SIGKILLs the
+ * living ones (use in afterAll, or to simulate a crash).
+ */
+export function workerPool(url: () => string) {
+  const list: Spawned[] = [];
+  return {
+    list,
+    start() {
+      const w = spawnTs('server/bin/worker.ts', [], { DATABASE_URL: url(), WORKER_HEARTBEAT_SECONDS: '1' });
+      list.push(w);
+      return w;
+    },
+    async killAll() {
+      for (const w of list) if (w.proc.exitCode === null) w.proc.kill('SIGKILL');
+      await Promise.all(list.map((w) => w.exited));
+    },
+  };
+}

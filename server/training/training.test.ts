@@ -1,9 +1,8 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { RSI } from 'trading-signals';
 import { eq } from 'drizzle-orm';
 import { createTestDb } from '../db/test-db';
 import { importCandles } from '../market/import';
-import { randomWalkCandles, toCsv } from '../market/synthetic';
+import { plantedSignalCandles, randomWalkCandles, toCsv } from '../market/synthetic';
 import { loadCandleColumns } from '../market/store';
 import { buildSamples } from '../market/samples';
 import { startRun, getRun, cancelRun, reapStaleRuns } from './runs';
@@ -19,25 +18,13 @@ import type { TrainRequestInput } from './params';
 const log = logger().child({ test: 'training' });
 const QUICK: Partial<TrainRequestInput> = { modelType: 'lstm', units: 16, window: 16, horizon: 12, epochs: 6, batchSize: 64, patience: 3, seed: 7 };
 
-function plantedCandles(seed: number) {
-  // The next bar's drift depends on the PAST RSI (mean reversion): there is something real to learn.
-  const rsi = new RSI(14);
-  return randomWalkCandles(4000, {
-    seed,
-    drift: (closes) => {
-      if (!closes.length) return 0;
-      const r = rsi.update(closes[closes.length - 1], false);
-      return r === null ? 0 : (0.005 * (50 - r)) / 25;
-    },
-  });
-}
 
 describe('training pipeline and registry', () => {
   let db: Db;
   beforeAll(async () => {
     db = (await createTestDb()).db;
     await importCandles(db, { source: Buffer.from(toCsv(randomWalkCandles(4000, { seed: 5 }), 'mt-comma')), dataset: 'walk', symbol: 'WALK', actor: 'test' });
-    await importCandles(db, { source: Buffer.from(toCsv(plantedCandles(3), 'mt-comma')), dataset: 'planted', symbol: 'PLNT', actor: 'test' });
+    await importCandles(db, { source: Buffer.from(toCsv(plantedSignalCandles(4000, 3), 'mt-comma')), dataset: 'planted', symbol: 'PLNT', actor: 'test' });
   });
   afterAll(() => closeProducerBosses());
 

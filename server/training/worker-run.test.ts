@@ -5,7 +5,7 @@ import { randomWalkCandles, toCsv } from '../market/synthetic';
 import { startRun, getRun, reapStaleRuns } from './runs';
 import { listModels } from '../registry/versions';
 import { closeProducerBosses } from '../jobs/queue';
-import { spawnTs, runCli, waitFor, type Spawned } from '../testing/processes';
+import { runCli, waitFor, workerPool } from '../testing/processes';
 import { createApiKey } from '../auth/apikeys';
 import type { Db } from '../db/client';
 import type { TrainRequestInput } from './params';
@@ -14,7 +14,7 @@ import type { TrainRequestInput } from './params';
 describe('training runs on worker processes', () => {
   let db: Db;
   let url: string;
-  const workers: Spawned[] = [];
+  const workers = workerPool(() => url);
   beforeAll(async () => {
     const t = await createTestDb();
     db = t.db;
@@ -23,14 +23,10 @@ describe('training runs on worker processes', () => {
     await importCandles(db, { source: Buffer.from(toCsv(randomWalkCandles(3000, { seed: 9 }), 'mt-comma')), dataset: 'walk', symbol: 'WALK', actor: 'test' });
   });
   afterAll(async () => {
-    for (const w of workers) if (w.proc.exitCode === null) w.proc.kill('SIGKILL');
+    await workers.killAll();
     await closeProducerBosses();
   });
-  const startWorker = () => {
-    const w = spawnTs('server/bin/worker.ts', [], { DATABASE_URL: url, WORKER_HEARTBEAT_SECONDS: '1' });
-    workers.push(w);
-    return w;
-  };
+  const startWorker = () => workers.start();
 
   it('cli train --wait --json: a worker runs the queued job; stdout is one JSON document with run and version', async () => {
     startWorker();
@@ -66,8 +62,7 @@ describe('training runs on worker processes', () => {
 
     // Kill the worker mid-run: the run does not stay `running` — the reaper fails it; no version appears.
     await waitFor(async () => ((await getRun(db, run.id)).history as unknown[]).length > 0, 60_000, 'first epoch');
-    for (const w of workers) w.proc.kill('SIGKILL');
-    await Promise.all(workers.map((w) => w.exited));
+    await workers.killAll();
     await new Promise((r) => setTimeout(r, 3500));
     expect(await reapStaleRuns(db, 3)).toContain(run.id);
     const after = await getRun(db, run.id);
