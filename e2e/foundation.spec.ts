@@ -71,7 +71,9 @@ test('admin visits every page, creates and revokes an API key, runs a job, logs 
 
   // Log out: the session is gone.
   await page.getByRole('button', { name: 'Log out' }).click();
-  await expect(page).toHaveURL(/\/login$/);
+  await expect(page).toHaveURL(/\/logout$/);
+  await expect(page.getByTestId('logout-state')).toContainText('You are signed out.');
+  await shoot(page, '15-logout');
   await page.goto('/settings');
   await expect(page).toHaveURL(/\/login$/);
 });
