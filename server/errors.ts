@@ -48,3 +48,22 @@ export function httpStatusOf(code: DomainErrorCode): number {
 export const badRequest = (message: string, details?: Record<string, unknown>) => new DomainError('BAD_REQUEST', message, details);
 export const notFound = (message: string) => new DomainError('NOT_FOUND', message);
 export const conflict = (message: string, details?: Record<string, unknown>) => new DomainError('CONFLICT', message, details);
+
+/**
+ * `instanceof DomainError` fails when the error was created by another copy of this module — Next.js compiles
+ * instrumentation and route handlers separately, and the inference engine started by one is used by the other —
+ * so recognise domain errors by their shape.
+ */
+export function isDomainError(e: unknown): e is DomainError {
+  return e instanceof DomainError || (e instanceof Error && e.name === 'DomainError' && typeof (e as DomainError).code === 'string' && (e as DomainError).code in STATUS);
+}
+
+/** The same for zod's errors (a bundled copy of zod may throw them). */
+export function isZodError(e: unknown): e is import('zod').ZodError {
+  return e instanceof Error && e.name === 'ZodError' && Array.isArray((e as { issues?: unknown }).issues);
+}
+
+/** HTTP status of a domain error, also when it comes from another module copy (whose `status` getter we can't trust). */
+export function statusOf(e: DomainError): number {
+  return STATUS[e.code];
+}

@@ -12,7 +12,7 @@ import { openDb } from '../db/client';
 import { openDatabase, describe, StartupError } from './boot';
 import type { CliCommand, CliContext } from '../cli/types';
 import { CliError } from '../cli/types';
-import { DomainError } from '../errors';
+import { isDomainError } from '../errors';
 import { systemCommands } from '../cli/system';
 import { marketCommands } from '../market/cli';
 import { trainingCommands } from '../training/cli';
@@ -115,7 +115,7 @@ main(process.argv.slice(2))
     if (e instanceof CliError) {
       message = e.message;
       code = e.exitCode;
-    } else if (e instanceof DomainError || e instanceof StartupError) {
+    } else if (isDomainError(e) || e instanceof StartupError) {
       message = e.message;
     } else if (e instanceof ZodError) {
       message = e.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ');
@@ -123,7 +123,7 @@ main(process.argv.slice(2))
     } else {
       message = e instanceof Error ? (e.stack ?? e.message) : String(e);
     }
-    if (json) process.stdout.write(JSON.stringify({ error: { message, code: e instanceof DomainError ? e.code : 'ERROR' } }) + '\n');
+    if (json) process.stdout.write(JSON.stringify({ error: { message, code: isDomainError(e) ? e.code : 'ERROR' } }) + '\n');
     process.stderr.write(`error: ${message}\n`);
     process.exit(code);
   });

@@ -8,7 +8,7 @@ import type { Db } from '../db/client';
 import type { Principal, Requirement } from '../auth/principal';
 import { checkAccess, actorOf } from '../auth/principal';
 import { principalFromHeaders } from '../auth/request';
-import { DomainError } from '../errors';
+import { DomainError, isDomainError, isZodError, statusOf } from '../errors';
 
 export interface RestContext {
   db: Db;
@@ -32,11 +32,11 @@ export function zodErrorResponse(e: ZodError): Response {
 
 /** Maps any thrown error to a response: domain and validation errors → 4xx with the reason; the rest → 500 without details. */
 export function toErrorResponse(e: unknown): Response {
-  if (e instanceof DomainError) {
+  if (isDomainError(e)) {
     const field = typeof e.details?.field === 'string' ? { field: e.details.field } : {};
-    return errorResponse(e.status, e.code, e.message, e.details ? { ...field, details: e.details } : {});
+    return errorResponse(statusOf(e), e.code, e.message, e.details ? { ...field, details: e.details } : {});
   }
-  if (e instanceof ZodError) return zodErrorResponse(e);
+  if (isZodError(e)) return zodErrorResponse(e);
   console.error(JSON.stringify({ level: 'error', msg: 'unhandled REST error', err: e instanceof Error ? e.message : String(e) }));
   return errorResponse(500, 'INTERNAL_SERVER_ERROR', 'Internal error; see the server log.');
 }

@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import { ZodError } from 'zod';
 import type { Db } from '../db/client';
 import { models, modelVersions } from '../../drizzle/schema';
-import { DomainError, badRequest, notFound } from '../errors';
+import { DomainError, badRequest, notFound, isDomainError, statusOf } from '../errors';
 import { FEATURE_NAMES, FEATURE_COUNT } from '../market/indicators';
 import { transformInto, assertFeatureRow, TRANSFORMED_COUNT, TRANSFORM_ID } from '../market/transform';
 import { scalerFromJSON, type Scaler } from '../market/scaler';
@@ -384,7 +384,7 @@ export class InferenceEngine {
       if (s.status === 'fulfilled') return s.value;
       const e = s.reason;
       const symbol = typeof (items[index] as { symbol?: unknown })?.symbol === 'string' ? ((items[index] as { symbol: string }).symbol) : null;
-      errors.push({ index, symbol, error: e instanceof Error ? e.message : String(e), status: e instanceof DomainError ? e.status : 500 });
+      errors.push({ index, symbol, error: e instanceof Error ? e.message : String(e), status: isDomainError(e) ? statusOf(e) : 500 });
       return null;
     });
     return {

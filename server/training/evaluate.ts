@@ -93,6 +93,9 @@ export function evaluateOnTest(args: {
 
 export interface GateResult {
   passed: boolean;
+  /** Every check with its verdict. */
+  checks: { passed: boolean; message: string }[];
+  /** The failed checks when it failed; the passed ones when it passed. */
   reasons: string[];
   warnings: string[];
   thresholds: GateThresholds;
@@ -109,7 +112,11 @@ export function gate(ev: Evaluation, t: GateThresholds): GateResult {
   const fail: string[] = [];
   const ok: string[] = [];
   const warnings: string[] = [];
-  const check = (cond: boolean, good: string, bad: string) => (cond ? ok : fail).push(cond ? good : bad);
+  const checks: GateResult['checks'] = [];
+  const check = (cond: boolean, good: string, bad: string) => {
+    (cond ? ok : fail).push(cond ? good : bad);
+    checks.push({ passed: cond, message: cond ? good : bad });
+  };
   check(ev.accuracy >= t.minAccuracy, `accuracy ${pct(ev.accuracy)} ≥ ${pct(t.minAccuracy)}`, `accuracy ${pct(ev.accuracy)} is below the minimum ${pct(t.minAccuracy)}`);
   check(ev.macroF1 >= t.minMacroF1, `macro-F1 ${num(ev.macroF1)} ≥ ${num(t.minMacroF1)}`, `macro-F1 ${num(ev.macroF1)} is below the minimum ${num(t.minMacroF1)}`);
   const wr = ev.winRate.winRate;
@@ -132,5 +139,5 @@ export function gate(ev: Evaluation, t: GateThresholds): GateResult {
   if (ev.baselines.logreg && ev.baselines.logreg.macroF1 > ev.macroF1) {
     warnings.push(`trails the logreg reference on test macro-F1 (${num(ev.macroF1)} vs ${num(ev.baselines.logreg.macroF1)}): the deep model may not earn its cost`);
   }
-  return { passed: fail.length === 0, reasons: fail.length ? fail : ok, warnings, thresholds: t };
+  return { passed: fail.length === 0, checks, reasons: fail.length ? fail : ok, warnings, thresholds: t };
 }

@@ -136,9 +136,11 @@ export async function cancelRun(db: Db, id: string, actor: string, reason = 'can
   const run = await getRun(db, id);
   if (!ACTIVE.includes(run.status)) throw new DomainError('CONFLICT', `Run ${id} is already ${run.status}.`);
   const now = new Date();
+  // A queued run never starts: its stages are skipped. A running one marks its own stages as it stops.
+  const stages = run.status === 'queued' ? (run.stages as StageRecord[]).map((s) => ({ ...s, status: 'skipped' as const })) : run.stages;
   const [updated] = await db
     .update(trainingRuns)
-    .set({ status: 'cancelled', cancelRequestedAt: now, endedAt: now, error: `${reason} by ${actor}` })
+    .set({ status: 'cancelled', cancelRequestedAt: now, endedAt: now, error: `${reason} by ${actor}`, stages })
     .where(and(eq(trainingRuns.id, id), inArray(trainingRuns.status, ACTIVE)))
     .returning();
   if (run.jobId) {

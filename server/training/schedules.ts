@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client';
 import { modelSchedules } from '../../drizzle/schema';
-import { DomainError, badRequest, notFound } from '../errors';
+import { isDomainError, badRequest, notFound } from '../errors';
 import { recordAudit } from '../auth/audit';
 import { ZModelName, ZTrainRequest } from './params';
 import { startRun } from './runs';
@@ -73,7 +73,7 @@ export async function fireDueSchedules(db: Db, log: Logger, now = new Date()): P
         runId = run.id;
         fired.push(s.modelName);
       } catch (e) {
-        log.warn({ model: s.modelName, err: (e as Error).message }, e instanceof DomainError && e.code === 'CONFLICT' ? 'scheduled run skipped: one is active' : 'scheduled run failed to start');
+        log.warn({ model: s.modelName, err: (e as Error).message }, isDomainError(e) && e.code === 'CONFLICT' ? 'scheduled run skipped: one is active' : 'scheduled run failed to start');
       }
       await tx
         .update(modelSchedules)

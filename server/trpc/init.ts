@@ -7,12 +7,12 @@
  *      admin (`admin` key), and `scopedProcedure(scope)` for machine calls such as `predict`.
  */
 import { initTRPC, TRPCError } from '@trpc/server';
-import { ZodError, z } from 'zod';
+import { z } from 'zod';
 import type { Db } from '../db/client';
 import type { Principal, Requirement } from '../auth/principal';
 import { checkAccess, actorOf } from '../auth/principal';
 import { principalFromHeaders, type HeaderSource } from '../auth/request';
-import { DomainError } from '../errors';
+import { isDomainError, isZodError } from '../errors';
 import type { ApiScope } from '../../drizzle/schema';
 
 // 1. Context ------------------------------------------------------------------------------------------------------
@@ -43,8 +43,8 @@ const t = initTRPC.context<Context>().create({
         ...shape.data,
         // No stack traces leave the server.
         stack: undefined,
-        zodError: cause instanceof ZodError ? z.flattenError(cause) : null,
-        details: cause instanceof DomainError ? (cause.details ?? null) : null,
+        zodError: isZodError(cause) ? z.flattenError(cause) : null,
+        details: isDomainError(cause) ? (cause.details ?? null) : null,
       },
     };
   },
@@ -59,10 +59,10 @@ const domainErrors = t.middleware(async ({ next }) => {
   const result = await next();
   if (!result.ok) {
     const cause = result.error.cause;
-    if (cause instanceof DomainError) {
+    if (isDomainError(cause)) {
       throw new TRPCError({ code: cause.code, message: cause.message, cause });
     }
-    if (cause instanceof ZodError && result.error.code === 'INTERNAL_SERVER_ERROR') {
+    if (isZodError(cause) && result.error.code === 'INTERNAL_SERVER_ERROR') {
       const first = cause.issues[0];
       throw new TRPCError({ code: 'BAD_REQUEST', message: `${first.path.join('.') || 'input'}: ${first.message}`, cause });
     }
