@@ -1,0 +1,52 @@
+/** Number, time and status formatting shared by the Training and Models pages (no data access). */
+import type { Tone } from '@/components/ui/Badge';
+
+type N = number | null | undefined;
+const ok = (v: N): v is number => typeof v === 'number' && Number.isFinite(v);
+
+export const pct = (v: N, digits = 1) => (ok(v) ? `${(v * 100).toFixed(digits)}%` : '—');
+export const num = (v: N, digits = 3) => (ok(v) ? v.toFixed(digits) : '—');
+export const signed = (v: N, digits = 3) => (ok(v) ? `${v > 0 ? '+' : v < 0 ? '−' : '±'}${Math.abs(v).toFixed(digits)}` : '—');
+export const signedPct = (v: N, digits = 1) => (ok(v) ? `${v > 0 ? '+' : v < 0 ? '−' : '±'}${Math.abs(v * 100).toFixed(digits)}%` : '—');
+export const int = (v: N) => (ok(v) ? Math.round(v).toLocaleString('en') : '—');
+
+export function duration(ms: N): string {
+  if (!ok(ms)) return '—';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${Math.round(s % 60)} s`;
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+export const dateTime = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString().slice(0, 16).replace('T', ' ') : '—');
+export const dateOnly = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString().slice(0, 10) : '—');
+
+/** Wall time of a run: start → end, or start → now while it runs. */
+export function runDuration(startedAt: Date | string | null, endedAt: Date | string | null, now = Date.now()): number | null {
+  if (!startedAt) return null;
+  return (endedAt ? new Date(endedAt).getTime() : now) - new Date(startedAt).getTime();
+}
+
+export const runTone = (s: string): Tone => (s === 'succeeded' ? 'ok' : s === 'failed' ? 'bad' : s === 'running' || s === 'queued' ? 'info' : 'neutral');
+export const versionTone = (s: string): Tone => (s === 'candidate' ? 'ok' : s === 'rejected' ? 'bad' : 'neutral');
+export const stageTone = (s: string): Tone => (s === 'done' ? 'ok' : s === 'failed' ? 'bad' : s === 'running' ? 'info' : 'neutral');
+
+/** `0 2 * * 0` → "Sundays at 02:00" for the simple shapes a person types; the expression itself otherwise. */
+export function describeCron(cron: string, tz = 'UTC'): string {
+  const f = cron.trim().split(/\s+/);
+  if (f.length !== 5) return cron;
+  const [mi, h, dom, mon, dow] = f;
+  if (!/^\d+$/.test(mi) || !/^\d+$/.test(h) || mon !== '*') return cron;
+  const at = `${h.padStart(2, '0')}:${mi.padStart(2, '0')} ${tz}`;
+  const days = ['Sundays', 'Mondays', 'Tuesdays', 'Wednesdays', 'Thursdays', 'Fridays', 'Saturdays'];
+  if (dom === '*' && dow === '*') return `daily at ${at}`;
+  if (dom === '*' && /^[0-7]$/.test(dow)) return `${days[Number(dow) % 7]} at ${at}`;
+  if (dom === '*' && dow === '1-5') return `weekdays at ${at}`;
+  if (/^\d+$/.test(dom) && dow === '*') return `day ${dom} of every month at ${at}`;
+  return cron;
+}
+
+export const CLASS_LABELS = ['SELL', 'HOLD', 'BUY'] as const;
+export const CLASS_COLORS = { SELL: '#c0362c', HOLD: '#94a3b8', BUY: '#12805c' } as const;
