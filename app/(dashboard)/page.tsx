@@ -9,7 +9,16 @@ export const dynamic = 'force-dynamic';
 
 export default async function OverviewPage() {
   const api = await serverCaller();
-  const [ready, me] = await Promise.all([api.system.ready(), api.auth.me()]);
+  const [ready, me, datasets, models, status, splits] = await Promise.all([
+    api.system.ready(),
+    api.auth.me(),
+    api.data.list(),
+    api.registry.list(),
+    api.training.status(),
+    api.inference.splits(),
+  ]);
+  const versions = models.flatMap((m) => m.versions);
+  const served = Object.entries(splits);
   const canPing = me.kind === 'user' && me.role !== 'analyst';
   return (
     <>
@@ -47,6 +56,44 @@ export default async function OverviewPage() {
           <div className="label">TensorFlow.js</div>
           <div className="value">{ready.tensorflow.backend ?? 'unavailable'}</div>
           <div className="sub">{ready.tensorflow.version ? `tfjs ${ready.tensorflow.version}` : ready.tensorflow.error}</div>
+        </div>
+      </div>
+      <div className="grid cols-4" style={{ marginBottom: 16 }}>
+        <div className="card stat" data-testid="stat-datasets">
+          <div className="label">Datasets</div>
+          <div className="value">{datasets.length}</div>
+          <div className="sub">{datasets.reduce((a, d) => a + d.rowCount, 0).toLocaleString('en')} bars</div>
+        </div>
+        <div className="card stat">
+          <div className="label">Model versions</div>
+          <div className="value">{versions.length}</div>
+          <div className="sub">
+            {versions.filter((v) => v.status === 'candidate').length} candidate · {versions.filter((v) => v.status === 'rejected').length} rejected
+          </div>
+        </div>
+        <div className="card stat">
+          <div className="label">Training now</div>
+          <div className="value">{status.active.length}</div>
+          <div className="sub">
+            {status.active.length ? (
+              <Link href={`/training/${status.active[0].id}`}>
+                {status.active[0].modelName}: {status.active[0].stage ?? status.active[0].status}
+              </Link>
+            ) : (
+              'no active run'
+            )}
+          </div>
+        </div>
+        <div className="card stat" data-testid="stat-serving">
+          <div className="label">Serving</div>
+          <div className="value" style={{ fontSize: 16, overflowWrap: 'anywhere' }}>
+            {served.length ? served.map(([m]) => m).join(', ') : 'nothing yet'}
+          </div>
+          <div className="sub">
+            {served.length
+              ? served.map(([m, s]) => `${m}: ${s.map((e) => `v${e.version} ${e.percent}%`).join(' / ')}`).join(' · ')
+              : 'a model’s first candidate version gets 100% of traffic'}
+          </div>
         </div>
       </div>
       <div className="grid cols-2">
