@@ -1,0 +1,841 @@
+/**
+ * `npm run bench -- serve [--quick] [options]`: inference serving speed, measured side by side in one run.
+ *
+ * Setup (scratch database: DATABASE_URL's server → a temporary database, dropped afterwards; else an embedded
+ * PostgreSQL in a temp dir, removed afterwards): a planted-signal synthetic series (4,000 hourly bars of a random walk
+ * whose drift depends on the past RSI, symbol EURUSD) is imported and the DEFAULT LSTM (window T=30, 64 units) is
+ * trained for a few epochs through the real pipeline (startRun + executeRun); it must pass the gate (candidate →
+ * 100 % of the traffic as the model's first version). An API key with the `predict` scope is created.
+ *
+ * Then, against (a) the lean serve process (`node --import tsx server/bin/serve.ts`) and (b) the web process (Next.js
+ * production server, `next start`; built first when .next is missing or older than the sources, as `npm start`
+ * decides), both on 127.0.0.1, both on POST /predict (today's clients' path; /api/v1/predict is the same handler):
+ *
+ *  1. 64 keep-alive connections of single-prediction requests, back to back (autocannon), after a warm-up:
+ *     - cache MISSES: every request has a distinct input — today's payload `{symbol, indicators: {16 fields}}` with
+ *       the indicators of successive real feature rows of the series (a tiny RSI offset per pass over the rows
+ *       keeps later passes distinct); the server completes the T-step window from the symbol's history;
+ *     - cache HITS: one identical request repeated;
+ *     requests/s (200s), p50/p99 latency (exact, every response), errors (non-200 + socket errors + timeouts), the
+ *     engine's own view (/model/info deltas: cache hits, mean micro-batch size) and CPU use (server, load
+ *     generator, database, everything else on the machine).
+ *     Also the web process on /api/v1/predict (misses), to tell Next.js's routing from the /predict rewrite.
+ *     Then bursts after idle (the trading app's pattern at a bar close): on warm keep-alive connections, 64
+ *     simultaneous distinct requests after 1, 6 and 12 s of silence (around the 5 s history refresh and the 10 s
+ *     API-key cache TTL): p50/max latency and the engine's own max processing time.
+ *  2. References under the same load, to split the serve process's cost per request into layers: a bare node:http
+ *     server (read, JSON.parse, canned answer: the floor of any Node server with this load generator), and the serve
+ *     process's own request path (createServeHandler → handlers.predict: Fetch adapter, readJson, API-key check)
+ *     with the engine stubbed to answer a canned response (bench/lib/stub-server.ts).
+ *  3. (c) the in-process compute ceiling: the loaded predictor's `predictProba(x, n)` — exactly what the engine's
+ *     MicroBatcher calls — on batches of n = 1…256 windows (n × T × 15 floats; best of 3 rounds per size).
+ *     c = predictions/s at n = the number of connections (64: the largest batch 64 connections can form). For
+ *     reference also the InferenceEngine in-process (`engine.predict` × 64 concurrent distinct requests: validation,
+ *     window, cache, batcher, log — no HTTP). Ratios a/c and b/c on cache misses.
+ *  4. The trading team's load profile against (a) and (b): virtual users each sending one request per second on a
+ *     keep-alive connection, ramping linearly from 1 to 50 users over 30 s, then holding 10 s (cache misses):
+ *     requests, p50/p95/p99/max, errors.
+ *  5. When a target on (a) is missed (or with --profile): a V8 CPU profile of a fresh serve process under the
+ *     cache-miss load, summarised by stage of the request path (also --profile-web for the web process;
+ *     --profile-out DIR keeps the .cpuprofile files for Chrome DevTools).
+ *
+ * Targets (issue 5): serve ≥ 60 % of the in-process ceiling and p99 ≤ 50 ms on cache misses; load profile
+ * p95 ≤ 25 ms with zero errors (the trading team's own bar: p95 < 500 ms).
+ *
+ * Options: --quick (2 s warm-up + 5 s phases, 10 s ramp + 5 s hold), --seconds S (default 15), --warmup S (3),
+ * --ramp S (30), --hold S (10), --connections N (64), --users N (50), --epochs N (3), --path P (/predict), --no-web,
+ * --no-build (use .next as it is), --profile, --profile-web, --profile-out DIR, --no-profile.
+ * Everything stops by itself; child processes are killed at the end and on failure. The last line printed is one
+ * JSON object with all figures.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { RSI } from 'trading-signals';
+import { openDb, type Db } from '../server/db/client';
+import { bootEmbeddedPostgres, type EmbeddedServer } from '../server/db/embedded-server';
+import { freePort } from '../server/db/embedded';
+import { runMigrations } from '../server/db/migrate';
+import { importCandles } from '../server/market/import';
+import { randomWalkCandles, toCsv } from '../server/market/synthetic';
+import { loadCandleColumns } from '../server/market/store';
+import { computeFeatures, FEATURE_COUNT, FEATURE_INDEX, FEATURE_NAMES } from '../server/market/indicators';
+import { TRANSFORMED_COUNT } from '../server/market/transform';
+import { startRun } from '../server/training/runs';
+import { executeRun } from '../server/training/pipeline';
+import { getVersion, loadVersionPredictor } from '../server/registry/versions';
+import { createApiKey } from '../server/auth/apikeys';
+import { closeProducerBosses } from '../server/jobs/queue';
+import { initTf } from '../server/ml/backend';
+import { createRng } from '../server/ml/random';
+import { logger } from '../server/log';
+import { InferenceEngine, engineOptionsFromEnv } from '../server/serving/engine';
+import type { TrainRequestInput } from '../server/training/params';
+import { burst, closedLoop, rampProfile, watchCpu, r2, Samples, type ClosedLoopResult, type RampResult } from './lib/load';
+import { summarizeProfile, type ProfileSummary } from './lib/cpuprofile';
+
+const require = createRequire(import.meta.url);
+const ROOT = path.resolve(import.meta.dirname, '..');
+const HOST = '127.0.0.1';
+const SYMBOL = 'EURUSD';
+const MODEL = 'bench-signals';
+const DATASET = 'bench-planted';
+const T = 30;
+const UNITS = 64;
+
+const TARGET_RATIO = 0.6;
+/** Pauses before the bursts: under and over the history refresh (5 s) and the API-key cache TTL (10 s). */
+const BURST_GAPS = [1, 6, 12];
+const TARGET_P99_MS = 50;
+const TARGET_P95_MS = 25;
+const TRADING_BAR_P95_MS = 500;
+
+const log = (line = '') => console.log(line);
+const r3 = (v: number) => Math.round(v * 1000) / 1000;
+const fmt = (n: number, d = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }) : '—');
+
+function arg(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+function num(args: string[], name: string, dflt: number): number {
+  const v = arg(args, name);
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got ${v}`);
+  return n;
+}
+
+// ---- cleanup: child processes and the scratch database, also on failure and Ctrl-C ------------------------------------
+
+const cleanups: Array<() => Promise<void>> = [];
+async function runCleanups() {
+  while (cleanups.length) {
+    const f = cleanups.pop()!;
+    await f().catch((e) => console.error(`cleanup: ${(e as Error).message}`));
+  }
+}
+
+interface Child {
+  name: string;
+  proc: ChildProcess;
+  tail(): string;
+  exited: Promise<number | null>;
+  stop(): Promise<void>;
+}
+
+function startChild(name: string, args: string[], env: NodeJS.ProcessEnv): Child {
+  const proc = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let tail = '';
+  const keep = (d: Buffer) => (tail = (tail + d.toString()).slice(-6000));
+  proc.stdout!.on('data', keep);
+  proc.stderr!.on('data', keep);
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  const stop = async () => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return;
+    proc.kill('SIGTERM');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 8000);
+    await exited;
+    clearTimeout(timer);
+  };
+  cleanups.push(stop);
+  return { name, proc, tail: () => tail, exited, stop };
+}
+
+/** PIDs of this process's children that are PostgreSQL (the embedded cluster), for CPU accounting. */
+function embeddedPgPids(): number[] {
+  const out: number[] = [];
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const s = fs.readFileSync(`/proc/${e}/stat`, 'utf8');
+      const comm = s.slice(s.indexOf('(') + 1, s.lastIndexOf(')'));
+      const ppid = Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === process.pid && comm.startsWith('postgres')) out.push(Number(e));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+// ---- scratch database -----------------------------------------------------------------------------------------------
+
+async function scratchDatabase(): Promise<{ url: string; kind: string }> {
+  const serverUrl = process.env.DATABASE_URL;
+  if (serverUrl) {
+    const name = `so_bench_serve_${crypto.randomBytes(4).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: serverUrl });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.end();
+    cleanups.push(async () => {
+      const c = new pg.Client({ connectionString: serverUrl });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    });
+    const u = new URL(serverUrl);
+    u.pathname = `/${name}`;
+    await runMigrations(u.toString());
+    return { url: u.toString(), kind: `DATABASE_URL (scratch database ${name})` };
+  }
+  const dir = path.join(os.tmpdir(), `signalops-bench-serve-pg-${process.pid}-${crypto.randomBytes(3).toString('hex')}`);
+  cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
+  const server: EmbeddedServer = await bootEmbeddedPostgres({ dir, password: crypto.randomBytes(16).toString('hex'), persistent: false });
+  cleanups.push(() => server.stop());
+  await runMigrations(server.url);
+  return { url: server.url, kind: 'embedded' };
+}
+
+// ---- the model ------------------------------------------------------------------------------------------------------
+
+function plantedCandles(seed: number) {
+  const rsi = new RSI(14);
+  return randomWalkCandles(4000, {
+    seed,
+    drift: (closes) => {
+      if (!closes.length) return 0;
+      const r = rsi.update(closes[closes.length - 1], false);
+      return r === null ? 0 : (0.005 * (50 - r)) / 25;
+    },
+  });
+}
+
+async function trainModel(db: Db, epochs: number) {
+  const quiet = logger().child({ bench: 'serve' });
+  const attempts = [3, 11, 29];
+  for (const seed of attempts) {
+    const dataset = `${DATASET}-${seed}`;
+    await importCandles(db, { source: Buffer.from(toCsv(plantedCandles(seed), 'mt-comma')), dataset, symbol: SYMBOL, actor: 'bench' });
+    const req: TrainRequestInput = {
+      dataset,
+      modelName: MODEL,
+      modelType: 'lstm',
+      units: UNITS,
+      window: T,
+      epochs,
+      patience: epochs,
+      seed: 42,
+      gate: { minAccuracy: 0, minMacroF1: 0, minWinRate: 0 },
+    };
+    const t0 = performance.now();
+    const run = await startRun(db, req, 'bench', { enqueue: false });
+    const out = await executeRun(db, run.id, { workerId: 'bench', log: quiet });
+    const seconds = (performance.now() - t0) / 1000;
+    if (out.status !== 'succeeded' || !out.version) throw new Error(`training failed: ${out.error ?? out.status}`);
+    log(`trained ${MODEL} v${out.version.version} (LSTM, T=${T}, ${UNITS} units, ${epochs} epoch${epochs > 1 ? 's' : ''}) on ${dataset} in ${seconds.toFixed(1)} s → ${out.version.status}`);
+    if (out.version.status === 'candidate') {
+      const v = await getVersion(db, MODEL, out.version.version);
+      return { versionId: v.id, version: out.version.version, dataset, trainSeconds: seconds };
+    }
+    log(`  rejected by the gate; trying another planted series`);
+  }
+  throw new Error(`no candidate after ${attempts.length} planted series: the gate rejected every version`);
+}
+
+// ---- the web build --------------------------------------------------------------------------------------------------
+
+/** Same rule as server/bin/start.ts: the build is current when .next/BUILD_ID is newer than every source file. */
+function newestSourceMtime(): number {
+  let newest = 0;
+  const walk = (p: string) => {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(p);
+    } catch {
+      return;
+    }
+    if (st.isDirectory()) {
+      for (const e of fs.readdirSync(p)) if (!e.startsWith('.') && e !== 'node_modules') walk(path.join(p, e));
+    } else if (/\.(tsx?|mjs|css|json|sql)$/.test(p) && !p.endsWith('.test.ts')) newest = Math.max(newest, st.mtimeMs);
+  };
+  for (const p of ['app', 'components', 'server', 'drizzle', 'client', 'next.config.mjs', 'package.json', 'tsconfig.json']) walk(path.join(ROOT, p));
+  return newest;
+}
+const buildId = () => {
+  try {
+    return fs.readFileSync(path.join(ROOT, '.next/BUILD_ID'), 'utf8').trim();
+  } catch {
+    return null;
+  }
+};
+function buildIsCurrent(): boolean {
+  try {
+    return fs.statSync(path.join(ROOT, '.next/BUILD_ID')).mtimeMs >= newestSourceMtime();
+  } catch {
+    return false;
+  }
+}
+/** Another `next build` on this checkout (e.g. someone's `npm start`): wait for it rather than race it. */
+function otherBuildRunning(): boolean {
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
+    try {
+      const cmd = fs.readFileSync(`/proc/${e}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      const cwd = fs.readlinkSync(`/proc/${e}/cwd`);
+      if (cwd === ROOT && (/next-build/.test(cmd) || /next(\.js)?\s+build\b/.test(cmd) || /next\/dist\/bin\/next build/.test(cmd))) return true;
+    } catch {
+      /* gone or not ours */
+    }
+  }
+  return false;
+}
+
+async function ensureBuild(noBuild: boolean): Promise<string> {
+  const deadline = Date.now() + 10 * 60_000;
+  while (otherBuildRunning() && Date.now() < deadline) {
+    log('web: another `next build` is running on this checkout; waiting for it');
+    await new Promise((r) => setTimeout(r, 5000));
+  }
+  if (buildIsCurrent()) return 'current';
+  if (noBuild) {
+    if (!buildId()) throw new Error('.next/BUILD_ID is missing and --no-build was given');
+    log('web: .next is older than the sources; using it anyway (--no-build)');
+    return 'stale (used as is: --no-build)';
+  }
+  log('web: building (next build): .next is missing or older than the sources');
+  const t0 = performance.now();
+  const b = startChild('build', [require.resolve('next/dist/bin/next'), 'build'], { ...process.env, NEXT_TELEMETRY_DISABLED: '1', NODE_ENV: 'production', SIGNALOPS_PROC: 'build' });
+  const code = await b.exited;
+  if (code !== 0) throw new Error(`next build failed (exit ${code}):\n${b.tail().split('\n').slice(-25).join('\n')}`);
+  log(`web: built in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  return 'built now';
+}
+
+// ---- talking to a server --------------------------------------------------------------------------------------------
+
+interface EngineInfo {
+  requests: number;
+  errors: number;
+  cache: { entries: number; hits: number };
+  batching: Record<string, { batches: number; items: number; maxSize: number }>;
+  prediction_log: { written: number; overflow: number; failedWrites: number; pending: number };
+  models: { name: string; split: { version: string; loaded: boolean }[] }[];
+}
+
+async function getJson<T>(port: number, p: string, key?: string): Promise<{ status: number; body: T | null }> {
+  const r = await fetch(`http://${HOST}:${port}${p}`, { headers: key ? { authorization: `Bearer ${key}` } : {}, signal: AbortSignal.timeout(10_000) });
+  const text = await r.text();
+  let body: T | null = null;
+  try {
+    body = JSON.parse(text) as T;
+  } catch {
+    /* not JSON */
+  }
+  return { status: r.status, body };
+}
+
+async function waitReady(child: Child, port: number, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    if (child.proc.exitCode !== null || child.proc.signalCode !== null) {
+      throw new Error(`${child.name} exited (${child.proc.exitCode ?? child.proc.signalCode}) before it was ready:\n${child.tail().split('\n').slice(-25).join('\n')}`);
+    }
+    try {
+      const r = await getJson<{ model_loaded?: boolean }>(port, '/health');
+      if (r.status === 200 && r.body?.model_loaded) return;
+      last = `health ${r.status} ${JSON.stringify(r.body)}`;
+    } catch (e) {
+      last = (e as Error).message;
+    }
+    if (Date.now() > deadline) throw new Error(`${child.name} not ready on port ${port} after ${timeoutMs / 1000} s (${last}):\n${child.tail().split('\n').slice(-25).join('\n')}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+// ---- figures --------------------------------------------------------------------------------------------------------
+
+interface PhaseFigures {
+  rps: number;
+  p50_ms: number | null;
+  p99_ms: number | null;
+  mean_ms: number | null;
+  max_ms: number | null;
+  requests: number;
+  errors: number;
+  non200: number;
+  socket_errors: number;
+  timeouts: number;
+  /** Engine's view over the phase. */
+  engine_requests: number;
+  cache_hit_rate: number | null;
+  mean_batch: number | null;
+  max_batch: number | null;
+  /** Engine time inside the server (processing_time_ms of the responses): median and p99. */
+  engine_p50_ms: number | null;
+  engine_p99_ms: number | null;
+  /** CPU over the phase, % of one core. */
+  cpu: ReturnType<ReturnType<typeof watchCpu>['stop']>;
+  server_cpu_ms_per_request: number | null;
+  prediction_log_overflow: number;
+  error_samples: string[];
+  /** The 5 slowest answers: sent at (s after the phase start) and latency (ms). */
+  slowest: { at_s: number; ms: number }[];
+  /** Rows the phase added to symbol_snapshots (the server records each request's indicators as the symbol's bar at arrival time when no timestamp is sent). */
+  symbol_snapshot_rows_written: number;
+}
+
+function batchDelta(a: EngineInfo, b: EngineInfo) {
+  let batches = 0;
+  let items = 0;
+  let maxSize = 0;
+  for (const [k, v] of Object.entries(b.batching)) {
+    const before = a.batching[k] ?? { batches: 0, items: 0, maxSize: 0 };
+    batches += v.batches - before.batches;
+    items += v.items - before.items;
+    maxSize = Math.max(maxSize, v.maxSize);
+  }
+  return { batches, items, maxSize };
+}
+
+export async function main(args: string[]): Promise<void> {
+  process.env.SIGNALOPS_TF_QUIET ??= '1';
+  process.env.LOG_LEVEL ??= 'warn';
+  const quick = args.includes('--quick');
+  const seconds = num(args, '--seconds', quick ? 5 : 15);
+  const warmup = num(args, '--warmup', quick ? 2 : 3);
+  const rampSeconds = num(args, '--ramp', quick ? 10 : 30);
+  const holdSeconds = num(args, '--hold', quick ? 5 : 10);
+  const connections = num(args, '--connections', 64);
+  const users = num(args, '--users', 50);
+  const epochs = num(args, '--epochs', 3);
+  const withWeb = !args.includes('--no-web');
+  const noBuild = args.includes('--no-build');
+  const predictPath = arg(args, '--path') ?? '/predict';
+
+  const onSignal = (sig: string) => {
+    console.error(`\n${sig}: stopping the servers and removing the scratch database`);
+    void runCleanups().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', () => onSignal('SIGINT'));
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
+
+  try {
+    await run();
+  } finally {
+    await closeProducerBosses().catch(() => {});
+    await runCleanups();
+  }
+
+  async function run() {
+    const load0 = os.loadavg();
+    log(`bench serve${quick ? ' --quick' : ''}: ${os.cpus().length} cores, load average ${load0.map((v) => v.toFixed(2)).join(' ')}; node ${process.version}`);
+    log(`phases: ${warmup} s warm-up + ${seconds} s at ${connections} connections; load profile: 1→${users} users over ${rampSeconds} s, hold ${holdSeconds} s`);
+
+    // 1. database, data, model, key -------------------------------------------------------------------------------------
+    const database = await scratchDatabase();
+    log(`database: ${database.kind}`);
+    const h = openDb(database.url, { max: 4, applicationName: 'signalops-bench' });
+    cleanups.push(() => h.close());
+    const db = h.db;
+    const model = await trainModel(db, epochs);
+    const { key } = await createApiKey(db, { name: 'bench-trading-app', scopes: ['predict'] }, 'bench');
+    const m = computeFeatures(await loadCandleColumns(db, model.dataset));
+    const rows: number[][] = [];
+    for (let i = 0; i < m.n; i++) if (m.valid[i]) rows.push(Array.from(m.values.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT), (v) => Number(v.toPrecision(8))));
+    const RSI_I = FEATURE_INDEX.rsi_value;
+    const indicatorsOf = (row: number[]) => Object.fromEntries(FEATURE_NAMES.map((n, i) => [n, row[i]]));
+    /** The k-th distinct request: successive real rows; pass c over the rows lowers the RSI by c·0.01 %. */
+    const missIndicators = (k: number) => {
+      const row = rows[k % rows.length];
+      const c = Math.floor(k / rows.length);
+      if (!c) return indicatorsOf(row);
+      const r = row.slice();
+      r[RSI_I] = Number((r[RSI_I] * (1 - 1e-4 * c)).toPrecision(10));
+      return indicatorsOf(r);
+    };
+    let missK = 0;
+    const missBody = () => JSON.stringify({ symbol: SYMBOL, indicators: missIndicators(missK++) });
+    const hitBody = JSON.stringify({ symbol: SYMBOL, indicators: indicatorsOf(rows[Math.floor(rows.length / 2)]) });
+    log(`requests: today's payload {symbol: "${SYMBOL}", indicators: {16 fields}}, ~${Buffer.byteLength(missBody())} bytes; ${rows.length} real feature rows`);
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${key}` };
+
+    // 2. the processes ---------------------------------------------------------------------------------------------------
+    const tsx = require.resolve('tsx');
+    const baseEnv = { ...process.env, DATABASE_URL: database.url, HOSTNAME: HOST, LOG_LEVEL: 'warn', SIGNALOPS_TF_QUIET: '1', NEXT_TELEMETRY_DISABLED: '1' };
+    const servePort = await freePort();
+    const serve = startChild('serve', ['--import', tsx, path.join(ROOT, 'server/bin/serve.ts')], { ...baseEnv, INFERENCE_PORT: String(servePort), SIGNALOPS_PROC: 'serve' });
+    let web: Child | null = null;
+    let webPort = 0;
+    let buildState: string | null = null;
+    let webError: string | null = null;
+    let buildIdAtStart: string | null = null;
+    if (withWeb) {
+      try {
+        buildState = await ensureBuild(noBuild);
+        buildIdAtStart = buildId();
+        webPort = await freePort();
+        web = startChild('web', [require.resolve('next/dist/bin/next'), 'start', '-p', String(webPort), '-H', HOST], { ...baseEnv, NODE_ENV: 'production', SIGNALOPS_PROC: 'web' });
+      } catch (e) {
+        webError = (e as Error).message;
+        log(`web: SKIPPED — ${webError}`);
+      }
+    }
+    await waitReady(serve, servePort, 120_000);
+    log(`(a) serve: pid ${serve.proc.pid}, http://${HOST}:${servePort}${predictPath}`);
+    if (web) {
+      try {
+        await waitReady(web, webPort, 180_000);
+        log(`(b) web:   pid ${web.proc.pid}, http://${HOST}:${webPort}${predictPath} (next start; build ${buildState}, BUILD_ID ${buildIdAtStart})`);
+      } catch (e) {
+        webError = (e as Error).message;
+        log(`web: SKIPPED — ${webError}`);
+        await web.stop();
+        web = null;
+      }
+    }
+
+    const sample = await fetch(`http://${HOST}:${servePort}${predictPath}`, { method: 'POST', headers, body: missBody() });
+    const canned = await sample.text();
+    if (sample.status !== 200) throw new Error(`serve answered ${sample.status} to a sample request: ${canned.slice(0, 300)}`);
+    log(`sample response (${Buffer.byteLength(canned)} bytes): ${canned.slice(0, 160)}…`);
+
+    // 3. closed loop at N connections: misses, hits ------------------------------------------------------------------------
+    async function phase(name: string, port: number, pid: number, kind: 'miss' | 'hit', onPath = predictPath): Promise<PhaseFigures> {
+      const body = kind === 'miss' ? missBody : () => hitBody;
+      const url = `http://${HOST}:${port}`;
+      await closedLoop({ url, path: onPath, headers, connections, seconds: warmup, body });
+      await new Promise((r) => setTimeout(r, 1000)); // let the warm-up's log writes drain
+      const i0 = (await getJson<EngineInfo>(port, '/model/info', key)).body!;
+      const snapshots = async () => Number((await h.pool.query<{ n: string }>('select count(*) as n from symbol_snapshots')).rows[0].n);
+      const snap0 = await snapshots();
+      const engineMs = new Samples();
+      let clientHits = 0;
+      const cpu = watchCpu(pid, embeddedPgPids);
+      const r: ClosedLoopResult = await closedLoop({
+        url,
+        path: onPath,
+        headers,
+        connections,
+        seconds,
+        body,
+        onBody: (b) => {
+          const t = /"processing_time_ms":([0-9.e+-]+)/.exec(b);
+          if (t) engineMs.add(Number(t[1]));
+          if (b.includes('"cache_hit":true')) clientHits++;
+        },
+      });
+      const c = cpu.stop();
+      const i1 = (await getJson<EngineInfo>(port, '/model/info', key)).body!;
+      await new Promise((res) => setTimeout(res, 700)); // the history writer flushes every 500 ms
+      const snapshotRows = (await snapshots()) - snap0;
+      const bd = batchDelta(i0, i1);
+      const engineRequests = i1.requests - i0.requests;
+      const em = engineMs.summary();
+      const f: PhaseFigures = {
+        rps: r2(r.rps)!,
+        p50_ms: r2(r.latency.p50),
+        p99_ms: r2(r.latency.p99),
+        mean_ms: r2(r.latency.mean),
+        max_ms: r2(r.latency.max),
+        requests: r.requests,
+        errors: r.errors,
+        non200: r.non200,
+        socket_errors: r.socketErrors,
+        timeouts: r.timeouts,
+        engine_requests: engineRequests,
+        cache_hit_rate: engineRequests ? r2((100 * (i1.cache.hits - i0.cache.hits)) / engineRequests) : null,
+        mean_batch: bd.batches ? r2(bd.items / bd.batches) : null,
+        max_batch: bd.maxSize || null,
+        engine_p50_ms: r2(em.p50),
+        engine_p99_ms: r2(em.p99),
+        cpu: c,
+        server_cpu_ms_per_request: r.ok ? r3(((c.server / 100) * r.seconds * 1000) / r.ok) : null,
+        prediction_log_overflow: i1.prediction_log.overflow - i0.prediction_log.overflow,
+        error_samples: r.errorSamples,
+        slowest: r.slowest,
+        symbol_snapshot_rows_written: snapshotRows,
+      };
+      const hitNote = kind === 'miss' ? `cache hits ${f.cache_hit_rate}% (client saw ${clientHits})` : `cache hits ${f.cache_hit_rate}%`;
+      log(
+        `${name} ${kind === 'miss' ? 'misses' : 'hits  '}: ${fmt(f.rps)} req/s, p50 ${f.p50_ms} ms, p99 ${f.p99_ms} ms, errors ${f.errors}` +
+          ` | ${hitNote}, mean batch ${f.mean_batch ?? '—'} (max ${f.max_batch ?? '—'}), engine time p50 ${f.engine_p50_ms} / p99 ${f.engine_p99_ms} ms` +
+          ` | CPU % of a core: server ${c.server}, load generator ${c.client}${c.database !== null ? `, db ${c.database}` : ''}, other ${c.other}; server ${f.server_cpu_ms_per_request} CPU-ms/request`,
+      );
+      log(`   slowest answers (sent at s → ms): ${r.slowest.map((x) => `${x.at_s} → ${x.ms}`).join(', ')}; symbol_snapshots rows added: ${snapshotRows}`);
+      if (r.errorSamples.length) log(`   first errors: ${r.errorSamples.join(' | ')}`);
+      await new Promise((res) => setTimeout(res, 1000));
+      return f;
+    }
+
+    const results: { serve: { miss: PhaseFigures; hit: PhaseFigures }; web: { miss: PhaseFigures; hit: PhaseFigures } | null } = {
+      serve: { miss: await phase('(a) serve', servePort, serve.proc.pid!, 'miss'), hit: await phase('(a) serve', servePort, serve.proc.pid!, 'hit') },
+      web: null,
+    };
+    let webDirect: PhaseFigures | null = null;
+    if (web) {
+      results.web = { miss: await phase('(b) web  ', webPort, web.proc.pid!, 'miss'), hit: await phase('(b) web  ', webPort, web.proc.pid!, 'hit') };
+      // the same handler without the rewrite: is it Next.js's routing or the rewrite?
+      if (predictPath !== '/api/v1/predict') webDirect = await phase('(b) web /api/v1/predict', webPort, web.proc.pid!, 'miss', '/api/v1/predict');
+    }
+
+    // 3a. bursts after idle (the trading app's pattern at a bar close): warm connections, then a pause, then
+    // `connections` simultaneous distinct requests at once. Shows stalls that a steady load hides.
+    async function bursts(name: string, port: number) {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+      const out: Record<string, Awaited<ReturnType<typeof burst>>> = {};
+      try {
+        const b = { agent, host: HOST, port, path: predictPath, headers, n: connections, body: missBody };
+        await burst(b); // opens the connections
+        for (const gap of BURST_GAPS) {
+          await new Promise((res) => setTimeout(res, gap * 1000));
+          out[`after_${gap}s_idle`] = await burst(b);
+        }
+      } finally {
+        agent.destroy();
+      }
+      log(`${name} bursts of ${connections} simultaneous requests after idle: ${Object.entries(out).map(([k, v]) => `${k.replace(/_/g, ' ')}: p50 ${v.p50_ms} / max ${v.max_ms} ms (engine max ${v.engine_max_ms} ms)${v.errors ? `, ${v.errors} errors` : ''}`).join('; ')}`);
+      return out;
+    }
+    const burstResults = { serve: await bursts('(a) serve', servePort), web: web ? await bursts('(b) web  ', webPort) : null };
+
+    // 3b. reference servers (same load): where the serve process's time per request goes, layer by layer ---------------------
+    async function reference(mode: 'plain' | 'shell' | 'direct') {
+      const port = await freePort();
+      const child = startChild(`stub ${mode}`, ['--import', tsx, path.join(ROOT, 'bench/lib/stub-server.ts'), mode], { ...baseEnv, PORT: String(port), CANNED: canned });
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const r = await fetch(`http://${HOST}:${port}${predictPath}`, { method: 'POST', headers, body: hitBody }).catch(() => null);
+        if (r?.status === 200) break;
+        if (child.proc.exitCode !== null || Date.now() > deadline) throw new Error(`stub ${mode} did not come up:\n${child.tail()}`);
+        await new Promise((res) => setTimeout(res, 300));
+      }
+      const url = `http://${HOST}:${port}`;
+      await closedLoop({ url, path: predictPath, headers, connections, seconds: warmup, body: missBody });
+      const cpu = watchCpu(child.proc.pid!, embeddedPgPids);
+      const r = await closedLoop({ url, path: predictPath, headers, connections, seconds, body: missBody });
+      const c = cpu.stop();
+      await child.stop();
+      const f = { rps: r2(r.rps)!, ratio_to_c: 0, p50_ms: r2(r.latency.p50), p99_ms: r2(r.latency.p99), max_ms: r2(r.latency.max), slowest: r.slowest, errors: r.errors, cpu: c, server_cpu_ms_per_request: r.ok ? r3(((c.server / 100) * r.seconds * 1000) / r.ok) : null };
+      log(
+        `reference: ${REF_NAMES[mode]}: ${fmt(f.rps)} req/s, p50 ${f.p50_ms} ms, p99 ${f.p99_ms} ms, errors ${f.errors} | server CPU ${c.server}% of a core, ${f.server_cpu_ms_per_request} CPU-ms/request; load generator ${c.client}%${c.database !== null ? `, db ${c.database}%` : ''}, other ${c.other}%`,
+      );
+      log(`   slowest answers (sent at s → ms): ${r.slowest.map((x) => `${x.at_s} → ${x.ms}`).join(', ')}`);
+      await new Promise((res) => setTimeout(res, 1000));
+      return f;
+    }
+    const REF_NAMES = {
+      plain: 'bare node:http (read, JSON.parse, canned answer)',
+      shell: 'serve request path, engine stubbed (canned answer)',
+      direct: 'node:http → real engine + auth, no Fetch adapter (cache misses)',
+    } as const;
+    const references = { bare_http: await reference('plain'), serve_path_stub_engine: await reference('shell'), direct_http_real_engine: await reference('direct') };
+
+    // 4. (c) the in-process ceiling ------------------------------------------------------------------------------------------
+    await initTf();
+    const predictor = await loadVersionPredictor(db, model.versionId);
+    const rng = createRng(7);
+    const perBatch: Record<string, { preds_per_s: number; ms_per_batch: number }> = {};
+    const F = TRANSFORMED_COUNT;
+    const sizes = [...new Set([1, 8, 16, 32, connections, 128, 256])].sort((a, b) => a - b);
+    const cpuC = watchCpu(process.pid, embeddedPgPids);
+    for (const n of sizes) {
+      // inputs ~ N(0, 1), like scaled features (the WASM kernels' speed does not depend on the values)
+      const x = Float32Array.from({ length: n * T * F }, () => rng.normal());
+      for (let i = 0; i < 3; i++) predictor.predictProba(x, n);
+      // best of 3 rounds: the machine is shared, and interference only ever makes a round slower
+      let ms = Infinity;
+      for (let round = 0; round < 3; round++) {
+        let iters = 0;
+        const t0 = performance.now();
+        const budget = (quick ? 0.3 : 0.6) * 1000;
+        while (performance.now() - t0 < budget) {
+          predictor.predictProba(x, n);
+          iters++;
+        }
+        ms = Math.min(ms, (performance.now() - t0) / iters);
+      }
+      perBatch[n] = { preds_per_s: r2((n * 1000) / ms)!, ms_per_batch: r2(ms)! };
+      log(`(c) predictProba, batch ${String(n).padStart(3)}: ${fmt((n * 1000) / ms)} predictions/s (${ms.toFixed(2)} ms per batch)`);
+    }
+    predictor.dispose();
+    const cpuCeiling = cpuC.stop();
+    log(`    (CPU during the ceiling measurement, % of a core: this process ${cpuCeiling.client}, everything else ${r2(cpuCeiling.other + (cpuCeiling.database ?? 0))})`);
+    const ceiling = perBatch[connections].preds_per_s;
+    const best = Math.max(...Object.values(perBatch).map((v) => v.preds_per_s));
+    // The engine in-process: everything but HTTP, JSON and auth.
+    const engine = await new InferenceEngine(db, database.url, logger().child({ bench: 'engine' }), { ...engineOptionsFromEnv({}), servedBy: 'bench-in-process' }).start();
+    const objs = Array.from({ length: 4096 }, () => ({ symbol: SYMBOL, indicators: missIndicators(missK++) }));
+    let o = 0;
+    for (let i = 0; i < 3; i++) await Promise.all(Array.from({ length: connections }, () => engine.predict(objs[o++ % objs.length])));
+    let done = 0;
+    let misses = 0;
+    const te = performance.now();
+    while (performance.now() - te < (quick ? 2000 : 4000)) {
+      const rs = await Promise.all(Array.from({ length: connections }, () => engine.predict({ symbol: SYMBOL, indicators: missIndicators(missK++) })));
+      done += rs.length;
+      for (const r of rs) if (!r.cache_hit) misses++;
+    }
+    const engineRate = done / ((performance.now() - te) / 1000);
+    await engine.stop();
+    log(`(c) ceiling c = predictProba at batch ${connections}: ${fmt(ceiling)} predictions/s (best over batch sizes: ${fmt(best)})`);
+    log(`    InferenceEngine in-process, ${connections} concurrent distinct requests (no HTTP/JSON/auth): ${fmt(engineRate)} predictions/s (${done - misses} cache hits of ${done})`);
+    const ratioA = results.serve.miss.rps / ceiling;
+    const ratioB = results.web ? results.web.miss.rps / ceiling : null;
+    log(`ratios (cache misses): a/c = ${ratioA.toFixed(3)}${ratioB !== null ? `, b/c = ${ratioB.toFixed(3)}` : ''}; a/engine = ${(results.serve.miss.rps / engineRate).toFixed(3)}`);
+
+    // 5. the trading team's load profile -----------------------------------------------------------------------------------
+    async function ramp(name: string, port: number, pid: number) {
+      const cpu = watchCpu(pid, embeddedPgPids);
+      const r: RampResult = await rampProfile({ host: HOST, port, path: predictPath, headers, users, rampSeconds, holdSeconds, body: missBody });
+      const c = cpu.stop();
+      const f = {
+        requests: r.requests,
+        ok: r.ok,
+        errors: r.errors,
+        non200: r.non200,
+        socket_errors: r.socketErrors,
+        late_sends: r.late,
+        p50_ms: r2(r.latency.p50),
+        p95_ms: r2(r.latency.p95),
+        p99_ms: r2(r.latency.p99),
+        max_ms: r2(r.latency.max),
+        cpu: c,
+        error_samples: r.errorSamples,
+      };
+      log(`${name} load profile (1→${users} users over ${rampSeconds} s + ${holdSeconds} s, 1 req/s each): ${f.requests} requests, p50 ${f.p50_ms} ms, p95 ${f.p95_ms} ms, p99 ${f.p99_ms} ms, max ${f.max_ms} ms, errors ${f.errors} | server CPU ${c.server}% of a core, other ${c.other}%`);
+      if (r.errorSamples.length) log(`   first errors: ${r.errorSamples.join(' | ')}`);
+      return f;
+    }
+    const profiles = {
+      serve: await ramp('(a) serve', servePort, serve.proc.pid!),
+      web: web ? await ramp('(b) web  ', webPort, web.proc.pid!) : null,
+    };
+    const buildIdAtEnd = web ? buildId() : null;
+    if (web && buildIdAtEnd !== buildIdAtStart) log(`WARNING: .next was rebuilt by someone else during the run (BUILD_ID ${buildIdAtStart} → ${buildIdAtEnd}); web figures may be affected`);
+
+    // 6. targets --------------------------------------------------------------------------------------------------------------
+    const targets = {
+      serve_ratio_ge_0_6: ratioA >= TARGET_RATIO,
+      serve_miss_p99_le_50ms: results.serve.miss.p99_ms !== null && results.serve.miss.p99_ms <= TARGET_P99_MS,
+      serve_profile_p95_le_25ms: profiles.serve.p95_ms !== null && profiles.serve.p95_ms <= TARGET_P95_MS,
+      serve_profile_zero_errors: profiles.serve.errors === 0,
+      web_profile_p95_le_25ms: profiles.web ? profiles.web.p95_ms !== null && profiles.web.p95_ms <= TARGET_P95_MS : null,
+      web_profile_zero_errors: profiles.web ? profiles.web.errors === 0 : null,
+      trading_bar_p95_lt_500ms: [profiles.serve, profiles.web].every((p) => !p || (p.p95_ms !== null && p.p95_ms < TRADING_BAR_P95_MS)),
+      // for reference: the web process against the serve targets
+      web_ratio_ge_0_6: ratioB === null ? null : ratioB >= TARGET_RATIO,
+      web_miss_p99_le_50ms: results.web ? results.web.miss.p99_ms !== null && results.web.miss.p99_ms <= TARGET_P99_MS : null,
+    };
+
+    // 7. profile when a serve target is missed -------------------------------------------------------------------------------
+    const missed = !targets.serve_ratio_ge_0_6 || !targets.serve_miss_p99_le_50ms || !targets.serve_profile_p95_le_25ms;
+    let profile: { serve?: ProfileSummary & { rps: number; p99_ms: number | null }; web?: ProfileSummary & { rps: number; p99_ms: number | null } } | null = null;
+    if ((missed && !args.includes('--no-profile')) || args.includes('--profile') || args.includes('--profile-web')) {
+      profile = {};
+      // stop the measured servers first: the profiled one gets the machine to itself
+      await serve.stop();
+      if (web) await web.stop();
+      const one = async (which: 'serve' | 'web') => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), `signalops-bench-prof-`));
+        cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
+        const port = await freePort();
+        const prof = ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=250'];
+        const child =
+          which === 'serve'
+            ? startChild('serve (profiled)', [...prof, '--import', tsx, path.join(ROOT, 'server/bin/serve.ts')], { ...baseEnv, INFERENCE_PORT: String(port), SIGNALOPS_PROC: 'serve' })
+            : startChild('web (profiled)', [...prof, require.resolve('next/dist/bin/next'), 'start', '-p', String(port), '-H', HOST], { ...baseEnv, NODE_ENV: 'production', SIGNALOPS_PROC: 'web' });
+        await waitReady(child, port, 180_000);
+        await closedLoop({ url: `http://${HOST}:${port}`, path: predictPath, headers, connections, seconds: warmup, body: missBody });
+        const r = await closedLoop({ url: `http://${HOST}:${port}`, path: predictPath, headers, connections, seconds, body: missBody });
+        await child.stop();
+        const files = fs.readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => path.join(dir, f));
+        if (!files.length) throw new Error(`${which}: no CPU profile written`);
+        // the biggest profile is the server's (next start may leave a small one from a helper process)
+        const file = files.sort((a, b) => fs.statSync(b).size - fs.statSync(a).size)[0];
+        const s = summarizeProfile(file);
+        const keep = arg(args, '--profile-out');
+        if (keep) {
+          fs.mkdirSync(keep, { recursive: true });
+          fs.copyFileSync(file, path.join(keep, `${which}.cpuprofile`));
+          log(`   (profile kept: ${path.join(keep, `${which}.cpuprofile`)})`);
+        }
+        log(`profile of ${which} under ${connections} connections of cache misses (${fmt(r.rps)} req/s, p99 ${r2(r.latency.p99)} ms while profiled); ${fmt(s.busyMs)} ms busy on requests (+ ${fmt(s.startupMs)} ms start-up, not counted), share of it:`);
+        for (const b of s.buckets) log(`   ${String(b.pct).padStart(5)} %  ${b.bucket}`);
+        log(`   top self time:`);
+        for (const f of s.self.slice(0, 12)) log(`   ${String(f.pct).padStart(5)} %  ${f.fn}`);
+        log(`   "other JS", by function:`);
+        for (const f of s.otherTop.slice(0, 10)) log(`   ${String(f.pct).padStart(5)} %  ${f.fn}`);
+        log(`   top inclusive time:`);
+        for (const f of s.inclusive.slice(0, 15)) log(`   ${String(f.pct).padStart(5)} %  ${f.fn}`);
+        return { ...s, rps: r2(r.rps)!, p99_ms: r2(r.latency.p99) };
+      };
+      if (!args.includes('--profile-web') || args.includes('--profile') || missed) profile.serve = await one('serve');
+      if (args.includes('--profile-web') && withWeb && !webError) profile.web = await one('web');
+    }
+
+    // 8. summary table + JSON ------------------------------------------------------------------------------------------------
+    const load1 = os.loadavg();
+    log('');
+    log(`summary (${connections} keep-alive connections, single predictions, default LSTM T=${T} ${UNITS} units; ceiling c = ${fmt(ceiling)} predictions/s):`);
+    log(`  process      kind    req/s     p50 ms   p99 ms   errors   ratio to c   mean batch   server CPU-ms/req`);
+    const row = (p: string, kind: string, f: PhaseFigures) =>
+      log(
+        `  ${p.padEnd(12)} ${kind.padEnd(6)} ${fmt(f.rps).padStart(7)}   ${String(f.p50_ms).padStart(7)}  ${String(f.p99_ms).padStart(7)}  ${String(f.errors).padStart(7)}   ${(f.rps / ceiling).toFixed(3).padStart(10)}   ${String(f.mean_batch ?? '—').padStart(10)}   ${String(f.server_cpu_ms_per_request ?? '—').padStart(8)}`,
+      );
+    row('(a) serve', 'miss', results.serve.miss);
+    row('(a) serve', 'hit', results.serve.hit);
+    if (results.web) {
+      row('(b) web', 'miss', results.web.miss);
+      row('(b) web', 'hit', results.web.hit);
+    }
+    if (webDirect) row('(b) /api/v1/', 'miss', webDirect);
+    for (const [label, f] of [
+      ['ref: bare http', references.bare_http],
+      ['ref: shell, no eng', references.serve_path_stub_engine],
+      ['ref: direct+engine', references.direct_http_real_engine],
+    ] as const)
+      log(`  ${label.padEnd(19)} ${fmt(f.rps).padStart(7)}   ${String(f.p50_ms).padStart(7)}  ${String(f.p99_ms).padStart(7)}  ${String(f.errors).padStart(7)}   ${(f.rps / ceiling).toFixed(3).padStart(10)}            —   ${String(f.server_cpu_ms_per_request).padStart(8)}`);
+    log(`  in-process InferenceEngine.predict ${fmt(engineRate).padStart(7)}         —        —        —   ${(engineRate / ceiling).toFixed(3).padStart(10)}   ${String(connections).padStart(10)}          —`);
+    for (const [name, b] of [['(a) serve', burstResults.serve], ['(b) web', burstResults.web]] as const)
+      if (b) log(`  bursts of ${connections} after idle, ${name}: ${Object.entries(b).map(([k, v]) => `${k.replace('after_', '').replace('_idle', '')} → max ${v.max_ms} ms`).join(', ')}`);
+    log(`  load profile 1→${users} users / ${rampSeconds}+${holdSeconds} s:  requests   p95 ms   p99 ms   errors`);
+    log(`  (a) serve                          ${String(profiles.serve.requests).padStart(8)}  ${String(profiles.serve.p95_ms).padStart(7)}  ${String(profiles.serve.p99_ms).padStart(7)}  ${String(profiles.serve.errors).padStart(7)}`);
+    if (profiles.web) log(`  (b) web                            ${String(profiles.web.requests).padStart(8)}  ${String(profiles.web.p95_ms).padStart(7)}  ${String(profiles.web.p99_ms).padStart(7)}  ${String(profiles.web.errors).padStart(7)}`);
+    const yes = (b: boolean | null) => (b === null ? 'n/a' : b ? 'MET' : 'MISSED');
+    log(`targets: serve ≥ 60 % of c on misses: ${yes(targets.serve_ratio_ge_0_6)} (${(100 * ratioA).toFixed(1)} %); serve miss p99 ≤ 50 ms: ${yes(targets.serve_miss_p99_le_50ms)} (${results.serve.miss.p99_ms} ms);`);
+    log(`         load profile p95 ≤ 25 ms & 0 errors: serve ${yes(targets.serve_profile_p95_le_25ms && targets.serve_profile_zero_errors)}, web ${yes(targets.web_profile_p95_le_25ms === null ? null : !!(targets.web_profile_p95_le_25ms && targets.web_profile_zero_errors))}; trading bar p95 < 500 ms: ${yes(targets.trading_bar_p95_lt_500ms)}`);
+    log(`load average at the end: ${load1.map((v) => v.toFixed(2)).join(' ')} (2 shared cores; "other" CPU above is everyone else on the machine)`);
+
+    console.log(
+      JSON.stringify({
+        bench: 'serve',
+        quick,
+        machine: { cores: os.cpus().length, loadavg_start: load0.map((v) => r2(v)), loadavg_end: load1.map((v) => r2(v)), node: process.version },
+        database: database.kind.startsWith('DATABASE_URL') ? 'DATABASE_URL' : 'embedded',
+        model: { name: MODEL, version: `v${model.version}`, type: 'lstm', window: T, units: UNITS, epochs, train_seconds: r2(model.trainSeconds), dataset: model.dataset },
+        settings: { connections, seconds, warmup, path: predictPath, users, ramp_seconds: rampSeconds, hold_seconds: holdSeconds },
+        web_build: buildState,
+        web_error: webError,
+        serve: results.serve,
+        web: results.web,
+        web_api_v1_path_miss: webDirect,
+        inprocess: {
+          measured: `predictor.predictProba(x, n) on n × ${T} × ${F} floats (what the MicroBatcher calls); c = batch ${connections}`,
+          ceiling_preds_per_s: ceiling,
+          best_preds_per_s: best,
+          by_batch: perBatch,
+          engine_predict_preds_per_s: r2(engineRate),
+          engine_measured: `InferenceEngine.predict × ${connections} concurrent distinct requests, in this process (validation, window, cache, batcher, log; no HTTP/JSON/auth)`,
+          cpu_other_during_ceiling_pct: r2(cpuCeiling.other + (cpuCeiling.database ?? 0)),
+        },
+        ratios: { a_over_c: Math.round(ratioA * 1000) / 1000, b_over_c: ratioB === null ? null : Math.round(ratioB * 1000) / 1000, a_over_engine: Math.round((results.serve.miss.rps / engineRate) * 1000) / 1000 },
+        bursts_after_idle: burstResults,
+        references: Object.fromEntries(Object.entries(references).map(([k, v]) => [k, { ...v, ratio_to_c: Math.round((v.rps / ceiling) * 1000) / 1000 }])),
+        load_profile: profiles,
+        targets,
+        profile: profile && {
+          serve: profile.serve && { rps: profile.serve.rps, p99_ms: profile.serve.p99_ms, busy_ms: profile.serve.busyMs, buckets: profile.serve.buckets, top_self: profile.serve.self.slice(0, 8) },
+          web: profile.web && { rps: profile.web.rps, p99_ms: profile.web.p99_ms, busy_ms: profile.web.busyMs, buckets: profile.web.buckets, top_self: profile.web.self.slice(0, 8) },
+        },
+      }),
+    );
+  }
+}
