@@ -11,7 +11,7 @@ import { logger } from '../log';
 import { openDatabase, fail } from './boot';
 import { servingContext } from '../serving/instance';
 import { ROUTES, type ServingContext } from '../serving/http';
-import { errorResponse } from '../http/rest';
+import { errorBody, type PlainResponse } from '../http/rest';
 
 const MAX_BODY = 32 * 1024 * 1024;
 
@@ -31,31 +31,32 @@ function readBody(req: http.IncomingMessage): Promise<Buffer> {
   });
 }
 
-async function send(res: http.ServerResponse, r: Response) {
-  const body = Buffer.from(await r.arrayBuffer());
-  const headers: Record<string, string> = {};
-  r.headers.forEach((v, k) => (headers[k] = v));
-  headers['content-length'] = String(body.length);
-  res.writeHead(r.status, headers);
+function send(res: http.ServerResponse, r: PlainResponse) {
+  const body = JSON.stringify(r.body);
+  res.writeHead(r.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
 
+/** node:http → the shared handlers, with no Fetch Request/Response in between (they cost a quarter of the CPU). */
 export function createServeHandler(ctx: ServingContext) {
   return async (req: http.IncomingMessage, res: http.ServerResponse) => {
     try {
-      const url = new URL(req.url ?? '/', 'http://serve.local');
-      const route = ROUTES[url.pathname.replace(/\/+$/, '') || '/'];
-      if (!route) return send(res, errorResponse(404, 'NOT_FOUND', `No endpoint ${url.pathname}. Try POST /predict, POST /batch-predict, GET /model/info, GET /health.`));
-      if (req.method !== route.method) return send(res, errorResponse(405, 'METHOD_NOT_SUPPORTED', `${url.pathname} takes ${route.method}.`));
-      const body = route.method === 'POST' ? await readBody(req) : undefined;
-      const headers = new Headers();
-      for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
-      const request = new Request(url, { method: route.method, headers, body: body ? new Uint8Array(body) : undefined });
-      await send(res, await route.handler(request, ctx));
+      const path = (req.url ?? '/').split('?')[0].replace(/\/+$/, '') || '/';
+      const route = ROUTES[path];
+      if (!route) return send(res, errorBody(404, 'NOT_FOUND', `No endpoint ${path}. Try POST /predict, POST /batch-predict, GET /model/info, GET /health.`));
+      if (req.method !== route.method) return send(res, errorBody(405, 'METHOD_NOT_SUPPORTED', `${path} takes ${route.method}.`));
+      const body = route.method === 'POST' ? await readBody(req) : null;
+      const headers = {
+        get(name: string) {
+          const v = req.headers[name.toLowerCase()];
+          return Array.isArray(v) ? v.join(', ') : (v ?? null);
+        },
+      };
+      send(res, await route.handler({ headers, text: async () => (body ? body.toString('utf8') : '') }, ctx));
     } catch (e) {
-      if ((e as { tooLarge?: boolean }).tooLarge) return send(res, errorResponse(413, 'PAYLOAD_TOO_LARGE', `Request body exceeds ${MAX_BODY} bytes.`));
+      if ((e as { tooLarge?: boolean }).tooLarge) return send(res, errorBody(413, 'PAYLOAD_TOO_LARGE', `Request body exceeds ${MAX_BODY} bytes.`));
       logger().error({ err: (e as Error).message }, 'serve: unhandled error');
-      if (!res.headersSent) await send(res, errorResponse(500, 'INTERNAL_SERVER_ERROR', 'Internal error; see the server log.'));
+      if (!res.headersSent) send(res, errorBody(500, 'INTERNAL_SERVER_ERROR', 'Internal error; see the server log.'));
     }
   };
 }

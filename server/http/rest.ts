@@ -17,42 +17,68 @@ export interface RestContext {
   req: Request;
 }
 
-export function errorResponse(status: number, code: string, message: string, extra: Record<string, unknown> = {}): Response {
-  return Response.json({ error: { code, message, ...extra } }, { status });
+/** A transport-neutral answer: the Next.js routes turn it into a Response, the serve process writes it to node:http. */
+export interface PlainResponse {
+  status: number;
+  body: unknown;
 }
 
-export function zodErrorResponse(e: ZodError): Response {
+export function errorBody(status: number, code: string, message: string, extra: Record<string, unknown> = {}): PlainResponse {
+  return { status, body: { error: { code, message, ...extra } } };
+}
+
+export function errorResponse(status: number, code: string, message: string, extra: Record<string, unknown> = {}): Response {
+  return toResponse(errorBody(status, code, message, extra));
+}
+
+export function toResponse(r: PlainResponse): Response {
+  return Response.json(r.body, { status: r.status });
+}
+
+function zodErrorBody(e: ZodError): PlainResponse {
   const first = e.issues[0];
   const field = first?.path.join('.') || undefined;
-  return errorResponse(400, 'BAD_REQUEST', field ? `${field}: ${first.message}` : (first?.message ?? 'invalid input'), {
+  return errorBody(400, 'BAD_REQUEST', field ? `${field}: ${first.message}` : (first?.message ?? 'invalid input'), {
     field,
     issues: e.issues.map((i) => ({ field: i.path.join('.'), message: i.message })),
   });
 }
 
-/** Maps any thrown error to a response: domain and validation errors → 4xx with the reason; the rest → 500 without details. */
-export function toErrorResponse(e: unknown): Response {
-  if (isDomainError(e)) {
-    const field = typeof e.details?.field === 'string' ? { field: e.details.field } : {};
-    return errorResponse(statusOf(e), e.code, e.message, e.details ? { ...field, details: e.details } : {});
-  }
-  if (isZodError(e)) return zodErrorResponse(e);
-  console.error(JSON.stringify({ level: 'error', msg: 'unhandled REST error', err: e instanceof Error ? e.message : String(e) }));
-  return errorResponse(500, 'INTERNAL_SERVER_ERROR', 'Internal error; see the server log.');
+export function zodErrorResponse(e: ZodError): Response {
+  return toResponse(zodErrorBody(e));
 }
 
-/** Reads a JSON body, limited in size; a malformed body is a 400 that says so. */
-export async function readJson(req: Request, maxBytes = 1_000_000): Promise<unknown> {
-  const len = Number(req.headers.get('content-length') ?? 0);
-  if (len > maxBytes) throw new DomainError('PAYLOAD_TOO_LARGE', `Request body is ${len} bytes; the limit is ${maxBytes}.`);
-  const text = await req.text();
-  if (Buffer.byteLength(text) > maxBytes) throw new DomainError('PAYLOAD_TOO_LARGE', `Request body exceeds ${maxBytes} bytes.`);
+/** Maps any thrown error to an answer: domain and validation errors → 4xx with the reason; the rest → 500 without details. */
+export function errorOf(e: unknown): PlainResponse {
+  if (isDomainError(e)) {
+    const field = typeof e.details?.field === 'string' ? { field: e.details.field } : {};
+    return errorBody(statusOf(e), e.code, e.message, e.details ? { ...field, details: e.details } : {});
+  }
+  if (isZodError(e)) return zodErrorBody(e);
+  console.error(JSON.stringify({ level: 'error', msg: 'unhandled REST error', err: e instanceof Error ? e.message : String(e) }));
+  return errorBody(500, 'INTERNAL_SERVER_ERROR', 'Internal error; see the server log.');
+}
+
+export function toErrorResponse(e: unknown): Response {
+  return toResponse(errorOf(e));
+}
+
+/** Parses a JSON body already read as text, limited in size; a malformed body is a 400 that says so. */
+export function parseJsonBody(text: string, maxBytes = 1_000_000): unknown {
+  if (text.length > maxBytes && Buffer.byteLength(text) > maxBytes) throw new DomainError('PAYLOAD_TOO_LARGE', `Request body exceeds ${maxBytes} bytes.`);
   if (!text.trim()) throw new DomainError('BAD_REQUEST', 'Request body is empty; send JSON.');
   try {
     return JSON.parse(text);
   } catch (e) {
     throw new DomainError('BAD_REQUEST', `Request body is not valid JSON: ${(e as Error).message}`);
   }
+}
+
+/** Reads a JSON body from a Fetch Request (size checked from Content-Length first). */
+export async function readJson(req: Request, maxBytes = 1_000_000): Promise<unknown> {
+  const len = Number(req.headers.get('content-length') ?? 0);
+  if (len > maxBytes) throw new DomainError('PAYLOAD_TOO_LARGE', `Request body is ${len} bytes; the limit is ${maxBytes}.`);
+  return parseJsonBody(await req.text(), maxBytes);
 }
 
 /**

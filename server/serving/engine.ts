@@ -336,7 +336,9 @@ export class InferenceEngine {
     const signal = toSignal(probs);
     const ms = Math.round((performance.now() - t0) * 1000) / 1000;
     const now = Date.now();
-    if (!req.window || req.timestamp !== undefined) this.history.record(req.symbol, barTime, current);
+    // Only a request that says which bar it is (its close time) adds to the symbol's history: a client polling
+    // several times per bar without `timestamp` must not turn its polls into bars.
+    if (req.timestamp !== undefined) this.history.record(req.symbol, barTime, current);
     this.predictionLog.push({
       at: now,
       modelName: v.model,

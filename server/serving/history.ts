@@ -52,8 +52,8 @@ export class SymbolHistory {
       this.bySymbol.set(k, st);
       st.loading = this.load(k, st);
       await st.loading;
-    } else if (st.loading) await st.loading;
-    else if (Date.now() - st.loadedAt > this.opts.refreshMs) {
+    } else if (st.loading && !st.loadedAt) await st.loading; // first load still running
+    else if (!st.loading && Date.now() - st.loadedAt > this.opts.refreshMs) {
       st.loading = this.load(k, st); // in the background: serve what we have now
     }
     return st.rows;

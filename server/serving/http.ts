@@ -1,18 +1,21 @@
 /**
- * The inference HTTP API, as Fetch-API handlers shared by the Next.js routes (/api/v1/*, and the root paths today's
- * clients use, via rewrites) and the lean `serve` process. Same schemas, same engine, same auth.
+ * The inference HTTP API as transport-neutral handlers (plain request in, status + JSON body out), shared by the
+ * Next.js routes (/api/v1/*, and the root paths today's clients use, via rewrites) and the lean `serve` process,
+ * which calls them straight from node:http without building Fetch Request/Response objects. Same schemas, same
+ * engine, same auth.
  */
 import type { Db } from '../db/client';
 import type { Principal, Requirement } from '../auth/principal';
 import { checkAccess } from '../auth/principal';
-import { principalFromHeaders } from '../auth/request';
-import { errorResponse, readJson, toErrorResponse } from '../http/rest';
+import { principalFromHeaders, type HeaderSource } from '../auth/request';
+import { errorBody, errorOf, parseJsonBody, type PlainResponse } from '../http/rest';
 import { APP_VERSION } from '../config';
 import type { InferenceEngine } from './engine';
 
 /** Caches API-key checks for a few seconds on the hot path; dropped on every serving reload (e.g. a revoked key). */
 export class AuthCache {
   private readonly keys = new Map<string, { p: Principal; until: number }>();
+  private readonly inflight = new Map<string, Promise<Principal>>();
   constructor(
     private readonly db: Db,
     private readonly ttlMs = 10_000,
@@ -20,13 +23,19 @@ export class AuthCache {
   clear() {
     this.keys.clear();
   }
-  async principal(headers: Headers): Promise<Principal> {
+  async principal(headers: HeaderSource): Promise<Principal> {
     const auth = headers.get('authorization');
     const key = auth?.match(/^Bearer\s+(\S+)\s*$/i)?.[1] ?? headers.get('x-api-key');
     if (!key) return principalFromHeaders(this.db, headers);
     const hit = this.keys.get(key);
     if (hit && hit.until > Date.now()) return hit.p;
-    const p = await principalFromHeaders(this.db, headers);
+    // A burst after the entry expired shares one lookup.
+    let pending = this.inflight.get(key);
+    if (!pending) {
+      pending = principalFromHeaders(this.db, headers).finally(() => this.inflight.delete(key));
+      this.inflight.set(key, pending);
+    }
+    const p = await pending;
     if (p.kind === 'apikey') {
       if (this.keys.size > 10_000) this.keys.clear();
       this.keys.set(key, { p, until: Date.now() + this.ttlMs });
@@ -41,10 +50,17 @@ export interface ServingContext {
   auth: AuthCache;
 }
 
+/** What a handler needs of a request, whatever the transport. */
+export interface PlainRequest {
+  headers: HeaderSource;
+  /** The raw body text ('' when none). */
+  text(): Promise<string>;
+}
+
 const PREDICT: Requirement = { role: 'analyst', scope: 'predict' };
 const RELOAD: Requirement = { role: 'engineer', scope: 'train' };
 
-async function guard(ctx: ServingContext, req: Request, needs: Requirement[]): Promise<Response | null> {
+async function denied(ctx: ServingContext, req: PlainRequest, needs: Requirement[]): Promise<PlainResponse | null> {
   const p = await ctx.auth.principal(req.headers);
   let last: ReturnType<typeof checkAccess> | null = null;
   for (const need of needs) {
@@ -52,45 +68,45 @@ async function guard(ctx: ServingContext, req: Request, needs: Requirement[]): P
     if (last.ok) return null;
   }
   if (!last || last.ok) return null;
-  return errorResponse(last.status, last.status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN', last.message);
+  return errorBody(last.status, last.status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN', last.message);
 }
 
-type Handler = (req: Request, ctx: ServingContext) => Promise<Response>;
+export type Handler = (req: PlainRequest, ctx: ServingContext) => Promise<PlainResponse>;
 
 const wrap =
-  (needs: Requirement[] | 'public', fn: Handler): Handler =>
+  (needs: Requirement[] | 'public', fn: (req: PlainRequest, ctx: ServingContext) => Promise<unknown>): Handler =>
   async (req, ctx) => {
     try {
       if (needs !== 'public') {
-        const denied = await guard(ctx, req, needs);
-        if (denied) return denied;
+        const no = await denied(ctx, req, needs);
+        if (no) return no;
       }
-      return await fn(req, ctx);
+      return { status: 200, body: await fn(req, ctx) };
     } catch (e) {
-      return toErrorResponse(e);
+      return errorOf(e);
     }
   };
 
 export const handlers = {
   /** POST — one prediction. */
-  predict: wrap([PREDICT], async (req, ctx) => Response.json(await ctx.engine.predict(await readJson(req, 1_000_000)))),
+  predict: wrap([PREDICT], async (req, ctx) => ctx.engine.predict(parseJsonBody(await req.text(), 1_000_000))),
   /** POST — up to SERVING_MAX_BATCH_ITEMS predictions; each item succeeds or fails on its own. */
-  batchPredict: wrap([PREDICT], async (req, ctx) => Response.json(await ctx.engine.predictBatch(await readJson(req, 32_000_000)))),
+  batchPredict: wrap([PREDICT], async (req, ctx) => ctx.engine.predictBatch(parseJsonBody(await req.text(), 32_000_000))),
   /** GET — what is served: models, split, versions, cache, batching, prediction log. */
-  modelInfo: wrap([PREDICT, { role: 'analyst', scope: 'read' }], async (_req, ctx) => Response.json(ctx.engine.info())),
+  modelInfo: wrap([PREDICT, { role: 'analyst', scope: 'read' }], async (_req, ctx) => ctx.engine.info()),
   /** POST — reload now (normally automatic on every change, via LISTEN/NOTIFY). */
-  reload: wrap([RELOAD], async (_req, ctx) => Response.json({ reloaded: true, ...(await ctx.engine.reload('requested')) })),
+  reload: wrap([RELOAD], async (_req, ctx) => ({ reloaded: true, ...(await ctx.engine.reload('requested')) })),
   /** GET — liveness of the serving layer, no auth (today's clients' /health). */
   health: wrap('public', async (_req, ctx) => {
     const info = ctx.engine.info();
-    return Response.json({
+    return {
       status: 'healthy',
       model_loaded: info.models.some((m) => m.split.some((s) => s.loaded)),
       default_model: info.default_model,
       version: APP_VERSION,
       tensorflow: info.tensorflow?.backend ?? null,
       served_by: info.served_by,
-    });
+    };
   }),
 };
 

@@ -1,6 +1,6 @@
 import { servingContext } from '@/server/serving/instance';
 import { handlers } from '@/server/serving/http';
-import { toErrorResponse } from '@/server/http/rest';
+import { toErrorResponse, toResponse } from '@/server/http/rest';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
@@ -8,7 +8,7 @@ export const dynamic = 'force-dynamic';
 /** GET /api/v1/model/info (also served at /model/info for today's clients): see server/serving/http.ts. */
 export async function GET(req: Request) {
   try {
-    return await handlers.modelInfo(req, await servingContext());
+    return toResponse(await handlers.modelInfo({ headers: req.headers, text: () => req.text() }, await servingContext()));
   } catch (e) {
     return toErrorResponse(e);
   }
