@@ -48,6 +48,7 @@
  * Everything stops by itself; child processes are killed at the end and on failure. The last line printed is one
  * JSON object with all figures.
  */
+import { buildIsCurrent } from '../server/bin/web-build';
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -241,23 +242,6 @@ async function trainModel(db: Db, epochs: number) {
 
 // ---- the web build --------------------------------------------------------------------------------------------------
 
-/** Same rule as server/bin/start.ts: the build is current when .next/BUILD_ID is newer than every source file. */
-function newestSourceMtime(): number {
-  let newest = 0;
-  const walk = (p: string) => {
-    let st: fs.Stats;
-    try {
-      st = fs.statSync(p);
-    } catch {
-      return;
-    }
-    if (st.isDirectory()) {
-      for (const e of fs.readdirSync(p)) if (!e.startsWith('.') && e !== 'node_modules') walk(path.join(p, e));
-    } else if (/\.(tsx?|mjs|css|json|sql)$/.test(p) && !p.endsWith('.test.ts')) newest = Math.max(newest, st.mtimeMs);
-  };
-  for (const p of ['app', 'components', 'server', 'drizzle', 'client', 'next.config.mjs', 'package.json', 'tsconfig.json']) walk(path.join(ROOT, p));
-  return newest;
-}
 const buildId = () => {
   try {
     return fs.readFileSync(path.join(ROOT, '.next/BUILD_ID'), 'utf8').trim();
@@ -265,13 +249,6 @@ const buildId = () => {
     return null;
   }
 };
-function buildIsCurrent(): boolean {
-  try {
-    return fs.statSync(path.join(ROOT, '.next/BUILD_ID')).mtimeMs >= newestSourceMtime();
-  } catch {
-    return false;
-  }
-}
 /** Another `next build` on this checkout (e.g. someone's `npm start`): wait for it rather than race it. */
 function otherBuildRunning(): boolean {
   for (const e of fs.readdirSync('/proc')) {
@@ -293,7 +270,7 @@ async function ensureBuild(noBuild: boolean): Promise<string> {
     log('web: another `next build` is running on this checkout; waiting for it');
     await new Promise((r) => setTimeout(r, 5000));
   }
-  if (buildIsCurrent()) return 'current';
+  if (buildIsCurrent(ROOT)) return 'current';
   if (noBuild) {
     if (!buildId()) throw new Error('.next/BUILD_ID is missing and --no-build was given');
     log('web: .next is older than the sources; using it anyway (--no-build)');

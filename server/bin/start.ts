@@ -9,7 +9,6 @@
 process.env.SIGNALOPS_PROC ??= 'start';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { config, APP_VERSION } from '../config';
@@ -18,6 +17,7 @@ import { openDb, maskUrl } from '../db/client';
 import { ensureFirstAdmin } from '../auth/users';
 import { openDatabase, fail, type Database } from './boot';
 import { firstStartData } from './first-start';
+import { buildIsCurrent } from './web-build';
 
 const require = createRequire(import.meta.url);
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -33,32 +33,6 @@ function run(name: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess
   prefixLines(child.stdout, `[${name}]`, process.stdout);
   prefixLines(child.stderr, `[${name}]`, process.stderr);
   return child;
-}
-
-/** Newest modification time under the given paths (files the production build depends on). */
-function newestSourceMtime(): number {
-  let newest = 0;
-  const walk = (p: string) => {
-    let st: fs.Stats;
-    try {
-      st = fs.statSync(p);
-    } catch {
-      return;
-    }
-    if (st.isDirectory()) {
-      for (const e of fs.readdirSync(p)) if (!e.startsWith('.') && e !== 'node_modules') walk(path.join(p, e));
-    } else if (/\.(tsx?|mjs|css|json|sql)$/.test(p) && !p.endsWith('.test.ts')) newest = Math.max(newest, st.mtimeMs);
-  };
-  for (const p of ['app', 'components', 'server', 'drizzle', 'client', 'next.config.mjs', 'package.json', 'tsconfig.json']) walk(path.join(ROOT, p));
-  return newest;
-}
-
-function buildIsCurrent(): boolean {
-  try {
-    return fs.statSync(path.join(ROOT, '.next/BUILD_ID')).mtimeMs >= newestSourceMtime();
-  } catch {
-    return false;
-  }
 }
 
 function waitForExit(child: ChildProcess): Promise<number | null> {
@@ -122,7 +96,7 @@ async function main() {
   const nextBin = require.resolve('next/dist/bin/next');
   const tsxLoader = require.resolve('tsx');
 
-  if (!dev && !buildIsCurrent()) {
+  if (!dev && !buildIsCurrent(ROOT)) {
     log.info('building the web app (next build) — first start or sources changed; this takes a minute');
     const build = run('build', [nextBin, 'build'], { ...childEnv, SIGNALOPS_PROC: 'build' });
     children.push({ name: 'build', proc: build });
