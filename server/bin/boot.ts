@@ -1,4 +1,5 @@
 import path from 'node:path';
+import pg from 'pg';
 import type { Logger } from 'pino';
 import { config, ConfigError } from '../config';
 import { maskUrl } from '../db/client';
@@ -79,6 +80,9 @@ export async function openDatabase(opts: { owner: RuntimeInfo['owner']; boot: bo
           source: 'embedded (booted here)',
           updateRuntime: (p) => lock.update(p),
           async close() {
+            // A CLI that booted the database for one command may have been joined by another CLI or a worker on
+            // the same DATA_DIR: let their connections finish before stopping (bounded wait). `npm start` stops at once.
+            if (opts.owner === 'cli') await waitForOtherClients(server.url, opts.log);
             await server.stop();
             lock.release();
           },
@@ -97,6 +101,32 @@ export async function openDatabase(opts: { owner: RuntimeInfo['owner']; boot: bo
     throw new StartupError(`Migrating the database at ${maskUrl(db.url)} failed: ${describe(e)}`);
   }
   return db;
+}
+
+async function waitForOtherClients(url: string, log: Logger, maxMs = 10 * 60_000): Promise<void> {
+  const deadline = Date.now() + maxMs;
+  let said = false;
+  while (Date.now() < deadline) {
+    const c = new pg.Client({ connectionString: url, application_name: 'signalops-cli-shutdown' });
+    let others = 0;
+    try {
+      await c.connect();
+      const r = await c.query(
+        `select count(*)::int as n from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid() and datname is not null`,
+      );
+      others = r.rows[0].n as number;
+    } catch {
+      return;
+    } finally {
+      await c.end().catch(() => {});
+    }
+    if (!others) return;
+    if (!said) {
+      log.info({ connections: others }, 'other processes use the embedded database; waiting for them before stopping it');
+      said = true;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }
 
 export function describe(e: unknown): string {
