@@ -1,5 +1,6 @@
 import os from 'node:os';
 import PgBoss from 'pg-boss';
+import pg from 'pg';
 import { childLogger } from '../log';
 import type { Db } from '../db/client';
 
@@ -31,6 +32,9 @@ export const QUEUE_DEFINITIONS: QueueDefinition[] = [
 
 export type BossRole = 'producer' | 'worker';
 
+/** Advisory-lock key for queue start-up ("sigboss" in ASCII). */
+const BOSS_INIT_LOCK_KEY = '32485515075744627';
+
 /**
  * Opens pg-boss. Producers (web, CLI) only send and read jobs: no maintenance loop, no scheduler.
  * Workers supervise (expire dead jobs, archive) and run schedules; pg-boss makes those singletons across workers.
@@ -46,9 +50,19 @@ export async function openBoss(url: string, role: BossRole): Promise<PgBoss> {
     migrate: true,
   });
   boss.on('error', (err) => log.error({ err: err.message }, 'queue error'));
-  await boss.start();
-  for (const q of QUEUE_DEFINITIONS) {
-    await boss.createQueue(q.name, { name: q.name, ...q.options });
+  // Processes starting together (web + worker, CLI + worker) would create the same queues concurrently, and
+  // pg-boss's createQueue deadlocks against itself then: serialise start-up under an advisory lock.
+  const lock = new pg.Client({ connectionString: url, application_name: 'signalops-boss-init' });
+  await lock.connect();
+  try {
+    await lock.query('SELECT pg_advisory_lock($1)', [BOSS_INIT_LOCK_KEY]);
+    await boss.start();
+    for (const q of QUEUE_DEFINITIONS) {
+      if (!(await boss.getQueue(q.name))) await boss.createQueue(q.name, { name: q.name, ...q.options });
+    }
+  } finally {
+    await lock.query('SELECT pg_advisory_unlock($1)', [BOSS_INIT_LOCK_KEY]).catch(() => {});
+    await lock.end().catch(() => {});
   }
   return boss;
 }
