@@ -103,6 +103,19 @@ function wasmDistDir(): string {
   }
 }
 
+/**
+ * The WASM backend's emscripten glue installs process-wide handlers that rethrow ANY unhandled rejection (crashing
+ * a worker or the web server over an unrelated failed query, and printing the minified glue as the "source").
+ * Replace them: unhandled rejections are logged; uncaught exceptions keep Node's default (log and exit).
+ */
+function tameWasmProcessHandlers(): void {
+  for (const l of process.listeners('unhandledRejection')) if (/throw\s+reason/.test(String(l))) process.removeListener('unhandledRejection', l);
+  for (const l of process.listeners('uncaughtException')) if (/ExitStatus/.test(String(l))) process.removeListener('uncaughtException', l);
+  if (!process.listeners('unhandledRejection').length) {
+    process.on('unhandledRejection', (reason) => logger().error({ err: reason instanceof Error ? reason.message : String(reason) }, 'unhandled promise rejection'));
+  }
+}
+
 async function tryWasm(): Promise<boolean> {
   try {
     const dir = wasmDistDir();
@@ -111,7 +124,9 @@ async function tryWasm(): Promise<boolean> {
       'tfjs-backend-wasm-simd.wasm': path.join(dir, 'tfjs-backend-wasm-simd.wasm'),
       'tfjs-backend-wasm-threaded-simd.wasm': path.join(dir, 'tfjs-backend-wasm-threaded-simd.wasm'),
     });
-    return await tf.setBackend('wasm');
+    const ok = await tf.setBackend('wasm');
+    if (ok) tameWasmProcessHandlers();
+    return ok;
   } catch (err) {
     logger().warn({ err: err instanceof Error ? err.message : String(err) }, 'the WASM backend of TensorFlow.js failed to load');
     return false;
