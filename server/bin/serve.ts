@@ -10,7 +10,6 @@ import { config } from '../config';
 import { logger } from '../log';
 import { openDatabase, fail } from './boot';
 import { servingContext } from '../serving/instance';
-import { ComputeThread } from '../serving/compute';
 import { ROUTES, type ServingContext } from '../serving/http';
 import { errorBody, type PlainResponse } from '../http/rest';
 
@@ -68,9 +67,7 @@ async function main() {
   const port = Number(process.env.INFERENCE_PORT || 8080);
   const database = await openDatabase({ owner: 'worker', boot: false, join: true, log });
   process.env.DATABASE_URL = database.url; // appDb() of this process
-  // Model compute on a worker thread: request handling and inference overlap on two cores (SERVING_COMPUTE_THREAD=false: in-line).
-  const threaded = process.env.SERVING_COMPUTE_THREAD !== 'false' && process.env.SERVING_COMPUTE_THREAD !== '0';
-  const ctx = await servingContext({ compute: threaded ? () => new ComputeThread() : undefined });
+  const ctx = await servingContext();
   const server = http.createServer(createServeHandler(ctx));
   server.keepAliveTimeout = 65_000;
   server.listen(port, cfg.HOSTNAME, () => log.info({ port, info: ctx.engine.info().models.map((m) => m.name) }, `serve listening on http://localhost:${port}`));

@@ -8,8 +8,8 @@
  * batch; `maxBatch` caps the batch size.
  */
 export interface BatchFn {
-  /** x: n inputs concatenated; returns n × C probabilities (computed here, or on a compute thread). */
-  (x: Float32Array, n: number): Float32Array | Promise<Float32Array>;
+  /** x: n inputs concatenated; returns n × C probabilities. */
+  (x: Float32Array, n: number): Float32Array;
 }
 
 interface Pending {
@@ -42,20 +42,19 @@ export class MicroBatcher {
       this.queue.push({ x, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(() => void this.flush());
+        setImmediate(() => this.flush());
       }
     });
   }
 
-  private async flush() {
+  private flush() {
     const batch = this.queue.splice(0, this.opts.maxBatch);
     if (batch.length) {
       try {
         const n = batch.length;
         const x = new Float32Array(n * this.inputSize);
         for (let i = 0; i < n; i++) x.set(batch[i].x, i * this.inputSize);
-        // On a compute thread, requests keep arriving while this batch computes and form the next one.
-        const probs = await this.run(x, n);
+        const probs = this.run(x, n);
         this.stats.batches++;
         this.stats.items += n;
         this.stats.maxSize = Math.max(this.stats.maxSize, n);
@@ -69,7 +68,7 @@ export class MicroBatcher {
       return;
     }
     // More waiting: they arrived while we computed (or the batch was full).
-    if (this.opts.windowMs > 0 && this.queue.length < this.opts.maxBatch) setTimeout(() => void this.flush(), this.opts.windowMs);
-    else setImmediate(() => void this.flush());
+    if (this.opts.windowMs > 0 && this.queue.length < this.opts.maxBatch) setTimeout(() => this.flush(), this.opts.windowMs);
+    else setImmediate(() => this.flush());
   }
 }

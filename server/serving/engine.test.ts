@@ -14,7 +14,6 @@ import { getTf } from '../ml/backend';
 import { logger } from '../log';
 import { InferenceEngine, engineOptionsFromEnv } from './engine';
 import { setSplit } from './traffic';
-import { ComputeThread } from './compute';
 import type { Db } from '../db/client';
 import type { TrainRequestInput } from '../training/params';
 import type { PredictResponse } from './schemas';
@@ -100,18 +99,6 @@ describe('inference engine', () => {
     expect(together.map((r) => r.prediction)).toEqual(single.map((r) => r.prediction));
     expect(engine.info().batching['signals@v1'].maxSize).toBeGreaterThan(Math.max(1, before) - 1);
     expect(engine.info().batching['signals@v1'].maxSize).toBeGreaterThanOrEqual(20);
-  });
-
-  it('a compute thread (as in the serve process) gives exactly the in-line outputs', async () => {
-    const threaded = await new InferenceEngine(db, url, log, engineOptionsFromEnv({}), new ComputeThread()).start();
-    try {
-      const reqs = featureRows.slice(1200, 1232).map((row, i) => ({ symbol: `T${i}`, indicators: full(row), window: featureRows.slice(1185 + i, 1201 + i) }));
-      const inline = await Promise.all(reqs.map((r) => engine.predict({ ...r, model_version: 'v1' })));
-      const other = await Promise.all(reqs.map((r) => threaded.predict({ ...r, model_version: 'v1' })));
-      expect(other.map((r) => r.prediction)).toEqual(inline.map((r) => r.prediction));
-    } finally {
-      await threaded.stop();
-    }
   });
 
   it('caches by version and input: hit, TTL expiry, invalidation on reload', async () => {

@@ -17,7 +17,7 @@ import { FEATURE_NAMES, FEATURE_COUNT } from '../market/indicators';
 import { transformInto, assertFeatureRow, TRANSFORMED_COUNT, TRANSFORM_ID } from '../market/transform';
 import { scalerFromJSON, type Scaler } from '../market/scaler';
 import { loadVersionArtifact } from '../registry/versions';
-import { loadArtifact, type Predictor, type ModelArtifact } from '../ml/artifact';
+import { loadArtifact, type Predictor } from '../ml/artifact';
 import { initTf, tfInfo } from '../ml/backend';
 import { MicroBatcher } from './batcher';
 import { pickVersion, type SplitEntry } from './routing';
@@ -39,14 +39,6 @@ export interface EngineOptions {
   strict: boolean;
   /** Name of this process in the prediction log. */
   servedBy: string;
-}
-
-/** Where model compute runs when not in-line: the serve process passes a ComputeThread (./compute.ts). */
-export interface ComputeBackend {
-  load(id: string, artifact: ModelArtifact): Promise<void>;
-  predict(id: string, x: Float32Array, n: number): Promise<Float32Array>;
-  dispose(id: string): void;
-  terminate(): Promise<void>;
 }
 
 export function engineOptionsFromEnv(env: Record<string, string | undefined> = process.env): EngineOptions {
@@ -93,7 +85,6 @@ export class InferenceEngine {
   private listener: pg.Client | null = null;
   private reloadTimer: NodeJS.Timeout | null = null;
   private stopped = false;
-
   readonly stats = { requests: 0, errors: 0, cacheHits: 0, reloads: 0, lastReloadReason: '' };
   /** Called after every reload (e.g. to drop cached API-key checks). */
   readonly onReload: Array<() => void> = [];
@@ -103,8 +94,6 @@ export class InferenceEngine {
     private readonly url: string,
     private readonly log: Logger,
     readonly opts: EngineOptions,
-    /** Compute on another thread (serve process); null = in this thread (web process, tests). */
-    private readonly compute: ComputeBackend | null = null,
   ) {
     this.cache = new LRUCache({ max: opts.cacheMax, ttl: opts.cacheTtlMs });
     this.history = new SymbolHistory(db, log);
@@ -185,13 +174,7 @@ export class InferenceEngine {
     this.stats.reloads++;
     this.stats.lastReloadReason = reason;
     for (const f of this.onReload) f();
-    if (retired.length)
-      setTimeout(() => {
-        for (const v of retired) {
-          v.predictor.dispose();
-          this.compute?.dispose(v.id);
-        }
-      }, 10_000).unref();
+    if (retired.length) setTimeout(() => retired.forEach((v) => v.predictor.dispose()), 10_000).unref();
     this.log.info({ reason, generation: this.state.generation, models: this.state.splits.size, versions: this.versions.size }, 'serving state reloaded');
     return { generation: this.state.generation, models: this.state.splits.size, versions: this.versions.size };
   }
@@ -223,8 +206,6 @@ export class InferenceEngine {
       throw new DomainError('SERVICE_UNAVAILABLE', `${row.model} v${row.v.version} uses input transform '${artifact.inputTransform}', which this server does not know`);
     }
     const predictor = await loadArtifact(artifact);
-    if (this.compute) await this.compute.load(id, artifact);
-    const compute = this.compute;
     const T = artifact.shape.timeSteps;
     const F = artifact.shape.features;
     const raw = artifact.rawFeatures;
@@ -240,10 +221,7 @@ export class InferenceEngine {
       medians: raw && raw.names.join() === FEATURE_NAMES.join() ? Float64Array.from(raw.medians) : null,
       weights,
       predictor,
-      batcher: new MicroBatcher(compute ? (x, n) => compute.predict(id, x, n) : (x, n) => predictor.predictProba(x, n), T * F, 3, {
-        windowMs: this.opts.batchWindowMs,
-        maxBatch: this.opts.maxBatch,
-      }),
+      batcher: new MicroBatcher((x, n) => predictor.predictProba(x, n), T * F, 3, { windowMs: this.opts.batchWindowMs, maxBatch: this.opts.maxBatch }),
     };
     this.versions.set(id, loaded);
     return loaded;
@@ -455,7 +433,6 @@ export class InferenceEngine {
     await this.history.stop();
     for (const v of this.versions.values()) v.predictor.dispose();
     this.versions.clear();
-    await this.compute?.terminate();
   }
 }
 
