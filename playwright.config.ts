@@ -26,6 +26,7 @@ export const ADMIN_PASSWORD = process.env.SO_E2E_ADMIN_PASSWORD!;
 
 export default defineConfig({
   testDir: './e2e',
+  globalSetup: './e2e/global-setup.ts',
   fullyParallel: false,
   workers: 1,
   retries: 0,

@@ -6,14 +6,14 @@ import { runMigrations } from './migrate';
 
 /**
  * A fresh, migrated database for one test file, on the run's real PostgreSQL (see test-global-setup.ts).
- * Dropped when the file's tests end.
+ * Dropped when the file's tests end, and in any case by the run's global teardown.
  *
  *   const t = await createTestDb();      // in beforeAll
  *   await listDatasets(t.db);
  */
 export async function createTestDb(): Promise<DbHandle & { name: string }> {
   const serverUrl = inject('pgServerUrl');
-  const name = `so_test_${Date.now().toString(36)}_${crypto.randomBytes(4).toString('hex')}`;
+  const name = `${inject('testDbPrefix')}_${crypto.randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
+import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { bootEmbeddedPostgres, type EmbeddedServer } from './embedded-server';
 
@@ -14,8 +15,13 @@ let server: EmbeddedServer | undefined;
 declare module 'vitest' {
   export interface ProvidedContext {
     pgServerUrl: string;
+    /** Every test database of this run is named `<prefix>_…`; teardown drops them all (a server of your own keeps nothing). */
+    testDbPrefix: string;
   }
 }
+
+let serverUrl: string | undefined;
+let prefix: string | undefined;
 
 export async function setup(project: TestProject) {
   let url = process.env.DATABASE_URL;
@@ -24,9 +30,21 @@ export async function setup(project: TestProject) {
     server = await bootEmbeddedPostgres({ dir, password: crypto.randomBytes(16).toString('hex'), persistent: false });
     url = server.url;
   }
+  serverUrl = url;
+  prefix = `so_test_${Date.now().toString(36)}`;
   project.provide('pgServerUrl', url);
+  project.provide('testDbPrefix', prefix);
 }
 
 export async function teardown() {
-  await server?.stop();
+  if (server) return server.stop(); // the embedded server's directory goes with it
+  if (!serverUrl || !prefix) return;
+  const c = new pg.Client({ connectionString: serverUrl });
+  await c.connect();
+  try {
+    const r = await c.query('SELECT datname FROM pg_database WHERE datname LIKE $1', [`${prefix}\\_%`]);
+    for (const row of r.rows) await c.query(`DROP DATABASE IF EXISTS ${c.escapeIdentifier(row.datname)} WITH (FORCE)`);
+  } finally {
+    await c.end();
+  }
 }
