@@ -4,13 +4,9 @@
  * Postgres: DATABASE_URL's server (a temporary database, dropped afterwards) or an embedded one in a temp dir.
  * Targets: import ≥ 20,000 rows/s, features + labels ≥ 100,000 rows/s. Last line: one JSON object with all figures.
  */
-import crypto from 'node:crypto';
-import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { openDb } from '../server/db/client';
-import { bootEmbeddedPostgres, type EmbeddedServer } from '../server/db/embedded-server';
-import { runMigrations } from '../server/db/migrate';
+import { scratchDatabase } from '../server/db/scratch';
 import { importCandles } from '../server/market/import';
 import { computeFeatures, FEATURE_COUNT, FEATURE_INDEX } from '../server/market/indicators';
 import { computeLabels, DEFAULT_LABEL_RULE } from '../server/market/labels';
@@ -26,33 +22,11 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 async function withDatabase<T>(fn: (url: string, kind: string) => Promise<T>): Promise<T> {
-  const serverUrl = process.env.DATABASE_URL;
-  if (serverUrl) {
-    const name = `so_bench_${crypto.randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: serverUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const u = new URL(serverUrl);
-    u.pathname = `/${name}`;
-    try {
-      await runMigrations(u.toString());
-      return await fn(u.toString(), 'DATABASE_URL');
-    } finally {
-      const c = new pg.Client({ connectionString: serverUrl });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    }
-  }
-  const dir = path.join(os.tmpdir(), `signalops-bench-pg-${process.pid}-${crypto.randomBytes(3).toString('hex')}`);
-  let server: EmbeddedServer | undefined;
+  const db = await scratchDatabase('so_bench');
   try {
-    server = await bootEmbeddedPostgres({ dir, password: crypto.randomBytes(16).toString('hex'), persistent: false });
-    await runMigrations(server.url);
-    return await fn(server.url, 'embedded');
+    return await fn(db.url, db.kind.startsWith('DATABASE_URL') ? 'DATABASE_URL' : db.kind);
   } finally {
-    await server?.stop();
+    await db.drop();
   }
 }
 

@@ -50,20 +50,16 @@
  */
 import { buildIsCurrent } from '../server/bin/web-build';
 import { spawn, type ChildProcess } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
-import { RSI } from 'trading-signals';
 import { openDb, type Db } from '../server/db/client';
-import { bootEmbeddedPostgres, type EmbeddedServer } from '../server/db/embedded-server';
+import { scratchDatabase } from '../server/db/scratch';
 import { freePort } from '../server/db/embedded';
-import { runMigrations } from '../server/db/migrate';
 import { importCandles } from '../server/market/import';
-import { randomWalkCandles, toCsv } from '../server/market/synthetic';
+import { plantedSignalCandles, toCsv } from '../server/market/synthetic';
 import { loadCandleColumns } from '../server/market/store';
 import { computeFeatures, FEATURE_COUNT, FEATURE_INDEX, FEATURE_NAMES } from '../server/market/indicators';
 import { TRANSFORMED_COUNT } from '../server/market/transform';
@@ -167,53 +163,20 @@ function embeddedPgPids(): number[] {
 
 // ---- scratch database -----------------------------------------------------------------------------------------------
 
-async function scratchDatabase(): Promise<{ url: string; kind: string }> {
-  const serverUrl = process.env.DATABASE_URL;
-  if (serverUrl) {
-    const name = `so_bench_serve_${crypto.randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: serverUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    cleanups.push(async () => {
-      const c = new pg.Client({ connectionString: serverUrl });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    });
-    const u = new URL(serverUrl);
-    u.pathname = `/${name}`;
-    await runMigrations(u.toString());
-    return { url: u.toString(), kind: `DATABASE_URL (scratch database ${name})` };
-  }
-  const dir = path.join(os.tmpdir(), `signalops-bench-serve-pg-${process.pid}-${crypto.randomBytes(3).toString('hex')}`);
-  cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
-  const server: EmbeddedServer = await bootEmbeddedPostgres({ dir, password: crypto.randomBytes(16).toString('hex'), persistent: false });
-  cleanups.push(() => server.stop());
-  await runMigrations(server.url);
-  return { url: server.url, kind: 'embedded' };
+async function benchDatabase(): Promise<{ url: string; kind: string }> {
+  const db = await scratchDatabase('so_bench_serve');
+  cleanups.push(() => db.drop());
+  return db;
 }
 
 // ---- the model ------------------------------------------------------------------------------------------------------
-
-function plantedCandles(seed: number) {
-  const rsi = new RSI(14);
-  return randomWalkCandles(4000, {
-    seed,
-    drift: (closes) => {
-      if (!closes.length) return 0;
-      const r = rsi.update(closes[closes.length - 1], false);
-      return r === null ? 0 : (0.005 * (50 - r)) / 25;
-    },
-  });
-}
 
 async function trainModel(db: Db, epochs: number) {
   const quiet = logger().child({ bench: 'serve' });
   const attempts = [3, 11, 29];
   for (const seed of attempts) {
     const dataset = `${DATASET}-${seed}`;
-    await importCandles(db, { source: Buffer.from(toCsv(plantedCandles(seed), 'mt-comma')), dataset, symbol: SYMBOL, actor: 'bench' });
+    await importCandles(db, { source: Buffer.from(toCsv(plantedSignalCandles(4000, seed), 'mt-comma')), dataset, symbol: SYMBOL, actor: 'bench' });
     const req: TrainRequestInput = {
       dataset,
       modelName: MODEL,
@@ -407,7 +370,7 @@ export async function main(args: string[]): Promise<void> {
     log(`phases: ${warmup} s warm-up + ${seconds} s at ${connections} connections; load profile: 1→${users} users over ${rampSeconds} s, hold ${holdSeconds} s`);
 
     // 1. database, data, model, key -------------------------------------------------------------------------------------
-    const database = await scratchDatabase();
+    const database = await benchDatabase();
     log(`database: ${database.kind}`);
     const h = openDb(database.url, { max: 4, applicationName: 'signalops-bench' });
     cleanups.push(() => h.close());
