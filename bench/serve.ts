@@ -65,6 +65,7 @@ import { computeFeatures, FEATURE_COUNT, FEATURE_INDEX, FEATURE_NAMES } from '..
 import { TRANSFORMED_COUNT } from '../server/market/transform';
 import { startRun } from '../server/training/runs';
 import { executeRun } from '../server/training/pipeline';
+import { applyNewVersionPolicy } from '../server/promotion/traffic';
 import { getVersion, loadVersionPredictor } from '../server/registry/versions';
 import { createApiKey } from '../server/auth/apikeys';
 import { closeProducerBosses } from '../server/jobs/queue';
@@ -190,7 +191,7 @@ async function trainModel(db: Db, epochs: number) {
     };
     const t0 = performance.now();
     const run = await startRun(db, req, 'bench', { enqueue: false });
-    const out = await executeRun(db, run.id, { workerId: 'bench', log: quiet });
+    const out = await executeRun(db, run.id, { workerId: 'bench', log: quiet, onRegistered: (v) => applyNewVersionPolicy(db, v) });
     const seconds = (performance.now() - t0) / 1000;
     if (out.status !== 'succeeded' || !out.version) throw new Error(`training failed: ${out.error ?? out.status}`);
     log(`trained ${MODEL} v${out.version.version} (LSTM, T=${T}, ${UNITS} units, ${epochs} epoch${epochs > 1 ? 's' : ''}) on ${dataset} in ${seconds.toFixed(1)} s → ${out.version.status}`);

@@ -30,13 +30,26 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Prefer `cpu` or `wasm` over the automatic choice (tfjs-node when installed, else wasm). */
   TF_BACKEND: z.enum(['auto', 'node', 'wasm', 'cpu']).default('auto'),
+  // --- serving (README: "Serving predictions") ---
+  SERVING_CACHE_TTL_SECONDS: z.coerce.number().min(0).default(60),
+  SERVING_CACHE_MAX: z.coerce.number().int().min(1).default(50_000),
+  SERVING_MAX_BATCH: z.coerce.number().int().min(1).max(65_536).default(256),
+  SERVING_BATCH_WINDOW_MS: z.coerce.number().min(0).max(1000).default(0),
+  SERVING_MAX_BATCH_ITEMS: z.coerce.number().int().min(1).max(100_000).default(1000),
+  SERVING_STRICT: z
+    .enum(['true', 'false', '1', '0'])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1'),
+  INFERENCE_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
+  /** Which kind of process this is (set by the entry points; shown in logs and the prediction log). */
+  SIGNALOPS_PROC: z.string().default('app'),
 });
 
 export type Config = z.infer<typeof EnvSchema> & { dataDir: string };
 
 export class ConfigError extends Error {}
 
-export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function parseConfig(env: Record<string, string | undefined> = process.env): Config {
   const cleaned: Record<string, string | undefined> = {};
   for (const key of Object.keys(EnvSchema.shape)) {
     const v = env[key];

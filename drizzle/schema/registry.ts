@@ -10,6 +10,13 @@ export type VersionStatus = (typeof VERSION_STATUSES)[number];
 export const models = pgTable('models', {
   id: serial('id').primaryKey(),
   name: text('name').notNull().unique(),
+  /**
+   * The symbols this model serves (upper case). Registration adds each version's training symbol; an engineer may add
+   * more. Serving answers a symbol only from a model that serves it.
+   */
+  symbols: text('symbols').array().notNull().default(sql`'{}'::text[]`),
+  /** Serves any symbol (its inputs are scale-free, so an engineer may decide it generalises across markets). */
+  anySymbol: boolean('any_symbol').notNull().default(false),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   createdBy: text('created_by').notNull(),
 });

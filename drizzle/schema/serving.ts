@@ -16,6 +16,14 @@ export const trafficSplits = pgTable(
   (t) => [primaryKey({ columns: [t.modelName, t.versionId] })],
 );
 
+/** The model a request without `model` goes to, per symbol, when several models serve that symbol. */
+export const symbolDefaults = pgTable('symbol_defaults', {
+  symbol: text('symbol').primaryKey(),
+  modelName: text('model_name').notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedBy: text('updated_by').notNull(),
+});
+
 /** Key/value settings of the serving layer (e.g. the model a request without `model` goes to). */
 export const servingSettings = pgTable('serving_settings', {
   key: text('key').primaryKey(),

@@ -16,6 +16,7 @@ import { isDomainError } from '../errors';
 import { systemCommands } from '../cli/system';
 import { marketCommands } from '../market/cli';
 import { trainingCommands } from '../training/cli';
+import { applyNewVersionPolicy } from '../promotion/traffic';
 import { ZodError } from 'zod';
 
 const COMMANDS: Record<string, CliCommand> = {
@@ -96,6 +97,7 @@ async function main(argv: string[]): Promise<number> {
     },
     info: (line) => process.stderr.write(line + '\n'),
     progress: makeProgress,
+    onVersionRegistered: (v) => applyNewVersionPolicy(handle!.db, v),
   };
   try {
     const code = await cmd.run(ctx, { positionals: parsed.positionals, values: parsed.values as never });

@@ -18,6 +18,8 @@ export interface CliContext {
   info(line: string): void;
   /** A progress bar on stderr (only drawn when stderr is a TTY; otherwise a line every 10%). */
   progress(label: string): { update(done: number, total: number): void; done(): void };
+  /** What a run executed by the CLI does with its new version (the promotion stage's policy, wired by bin/cli.ts). */
+  onVersionRegistered?: (v: { modelName: string; versionId: string; status: string; actor: string }) => Promise<unknown>;
 }
 
 export type CliOptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean; description: string }>;

@@ -3,6 +3,7 @@ import type { Db } from '../db/client';
 import { QUEUES, hostName } from './queue';
 import { config } from '../config';
 import { executeRun } from '../training/pipeline';
+import { applyNewVersionPolicy } from '../promotion/traffic';
 import { reapStaleRuns } from '../training/runs';
 import { fireDueSchedules } from '../training/schedules';
 
@@ -37,7 +38,8 @@ async function maintenance(_data: unknown, ctx: JobContext) {
 
 async function training(data: unknown, ctx: JobContext) {
   const { runId } = data as { runId: string };
-  return executeRun(ctx.db, runId, { workerId: ctx.workerId, log: ctx.log, signal: ctx.signal });
+  // Training registers the version; promotion decides what traffic it gets.
+  return executeRun(ctx.db, runId, { workerId: ctx.workerId, log: ctx.log, signal: ctx.signal, onRegistered: (v) => applyNewVersionPolicy(ctx.db, v) });
 }
 
 /** Queue name → handler. Domain folders register theirs here (training, evaluation, drift checks, …). */

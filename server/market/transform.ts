@@ -69,19 +69,49 @@ export function transformInto(src: ArrayLike<number>, so: number, dst: Float64Ar
   dst[dO + 14] = src[so + 15];
 }
 
-/** Checks one row of the 16 features as a caller sent it; BAD_REQUEST naming the field otherwise. */
-export function assertFeatureRow(row: ArrayLike<number>, where = 'features'): void {
+/**
+ * Which of the 16 raw indicators (FEATURE_NAMES indices) each model input reads, as `transformInto` does: every
+ * price-relative input also reads ema_12 (index 2), the reference price. Serving uses it to know which inputs a
+ * missing indicator makes unknown.
+ */
+export const INPUT_SOURCES: readonly (readonly number[])[] = [[0], [1], [3, 2], [4, 2], [5, 2], [6, 2], [7, 2], [8, 2], [9], [10], [11, 2], [12, 2], [13], [14], [15]];
+
+/**
+ * Checks one row of the 16 features as a caller sent it; BAD_REQUEST naming the field otherwise. With `absent`,
+ * fields marked 1 are not there (to be imputed) and are not checked.
+ */
+export function assertFeatureRow(row: ArrayLike<number>, where = 'features', absent?: ArrayLike<number>): void {
   if (row.length !== FEATURE_COUNT) {
     throw badRequest(`${where}: expected ${FEATURE_COUNT} values (${FEATURE_NAMES.join(', ')}), got ${row.length}`, { field: where });
   }
   for (let i = 0; i < FEATURE_COUNT; i++) {
+    if (absent?.[i]) continue;
     const v = row[i];
     if (typeof v !== 'number' || !Number.isFinite(v)) {
       throw badRequest(`${where}.${FEATURE_NAMES[i]}: must be a finite number, got ${String(v)}`, { field: FEATURE_NAMES[i] });
     }
   }
-  if (row[2] <= 0) throw badRequest(`${where}.ema_12: must be a positive price, got ${row[2]}`, { field: 'ema_12' });
-  if (row[13] < 0) throw badRequest(`${where}.volume_ma: must be ≥ 0, got ${row[13]}`, { field: 'volume_ma' });
+  if (!absent?.[2] && row[2] <= 0) throw badRequest(`${where}.ema_12: must be a positive price, got ${row[2]}`, { field: 'ema_12' });
+  if (!absent?.[13] && row[13] < 0) throw badRequest(`${where}.volume_ma: must be ≥ 0, got ${row[13]}`, { field: 'volume_ma' });
+}
+
+/**
+ * Median of each model input (before scaling) over rows `from..to` of a feature matrix, skipping invalid rows: the
+ * scale-free values serving imputes an unknown input with. Stored in the artifact.
+ */
+export function inputMedians(values: ArrayLike<number>, valid: ArrayLike<number | boolean>, from: number, to: number): number[] {
+  const cols: number[][] = Array.from({ length: TRANSFORMED_COUNT }, () => []);
+  const tmp = new Float64Array(TRANSFORMED_COUNT);
+  for (let i = Math.max(0, from); i <= to; i++) {
+    if (!valid[i]) continue;
+    transformInto(values, i * FEATURE_COUNT, tmp, 0);
+    for (let f = 0; f < TRANSFORMED_COUNT; f++) if (Number.isFinite(tmp[f])) cols[f].push(tmp[f]);
+  }
+  return cols.map((c) => {
+    if (!c.length) return NaN;
+    c.sort((a, b) => a - b);
+    return c.length % 2 ? c[c.length >> 1] : (c[c.length / 2 - 1] + c[c.length / 2]) / 2;
+  });
 }
 
 /** The model inputs (TRANSFORMED_FEATURE_NAMES order) for one row of the 16 features, checked. */

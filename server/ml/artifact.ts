@@ -47,6 +47,11 @@ export const ZModelArtifact = z.object({
   temperature: z.number().positive().finite(),
   /** The raw indicators the input transform reads, with their medians over the training part (serving imputes missing ones). */
   rawFeatures: z.object({ names: z.array(z.string()), medians: z.array(z.number()) }).optional(),
+  /**
+   * Medians of the model inputs (featureOrder, after the input transform, before the scaler) over the training part:
+   * scale-free values serving imputes an input with when an indicator it reads is missing.
+   */
+  inputMedians: z.array(z.number()).optional(),
   weights: ZWeightsMeta.extend({ base64: z.string() }),
   training: z.object({ tfBackend: z.string().nullable(), tfVersion: z.string().nullable(), createdAt: z.string() }),
 });
@@ -65,6 +70,8 @@ export interface ArtifactInputs {
   temperature: number;
   /** Raw indicator names and their training medians. */
   rawFeatures?: { names: readonly string[]; medians: readonly number[] };
+  /** Training medians of the model inputs (before scaling). */
+  inputMedians?: readonly number[];
 }
 
 function assertLittleEndian(): void {
@@ -122,6 +129,7 @@ export function createArtifact(model: Model, inputs: ArtifactInputs): ModelArtif
     labelRule: structuredClone(inputs.labelRule),
     temperature: inputs.temperature,
     ...(inputs.rawFeatures ? { rawFeatures: { names: [...inputs.rawFeatures.names], medians: [...inputs.rawFeatures.medians] } } : {}),
+    ...(inputs.inputMedians ? { inputMedians: [...inputs.inputMedians] } : {}),
     weights: { ...meta, base64: bytes.toString('base64') },
     training: { tfBackend: info?.backend ?? null, tfVersion: info?.version ?? null, createdAt: new Date().toISOString() },
   };

@@ -1,8 +1,9 @@
 import crypto from 'node:crypto';
-import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db, DbLike, Tx } from '../db/client';
 import { models, modelVersions, modelArtifacts, type VersionStatus } from '../../drizzle/schema';
 import { DomainError, notFound } from '../errors';
+import { normalSymbol } from '../market/symbol';
 import { recordAudit } from '../auth/audit';
 import { splitArtifact, joinArtifact, loadArtifact, type ModelArtifact, type ArtifactMeta, type Predictor } from '../ml/artifact';
 
@@ -34,10 +35,16 @@ export async function registerVersion(
     createdBy: string;
     artifact: ModelArtifact;
     testPredictions: Float32Array;
+    /** The training dataset's symbol: the model serves it from now on (added to the model's symbols). */
+    symbol?: string | null;
   },
 ): Promise<{ id: string; version: number }> {
   await tx.insert(models).values({ name: v.modelName, createdBy: v.createdBy }).onConflictDoNothing();
   const [m] = await tx.select().from(models).where(eq(models.name, v.modelName)).for('update');
+  const symbol = v.symbol ? normalSymbol(v.symbol) : null;
+  if (symbol && !m.symbols.includes(symbol)) {
+    await tx.update(models).set({ symbols: [...m.symbols, symbol].sort() }).where(eq(models.id, m.id));
+  }
   const [{ next }] = await tx
     .select({ next: sql<number>`coalesce(max(${modelVersions.version}), 0) + 1` })
     .from(modelVersions)
@@ -184,4 +191,34 @@ export async function loadVersionArtifact(db: DbLike, versionId: string): Promis
 export async function loadVersionPredictor(db: DbLike, versionId: string): Promise<Predictor> {
   const { artifact } = await loadVersionArtifact(db, versionId);
   return loadArtifact(artifact);
+}
+
+// --- what serving reads ----------------------------------------------------------------------------------------------
+
+/** A version's row as serving needs it: model name, number, status, indicator weights. */
+export async function servableVersionRow(db: DbLike, versionId: string) {
+  const [row] = await db
+    .select({ model: models.name, version: modelVersions.version, status: modelVersions.status, indicatorWeights: modelVersions.indicatorWeights })
+    .from(modelVersions)
+    .innerJoin(models, eq(models.id, modelVersions.modelId))
+    .where(eq(modelVersions.id, versionId));
+  if (!row) throw notFound(`No model version ${versionId}.`);
+  return row;
+}
+
+/** Id and status of `model` vN, or null. */
+export async function findVersion(db: DbLike, modelName: string, version: number): Promise<{ id: string; status: VersionStatus } | null> {
+  const [v] = await db
+    .select({ id: modelVersions.id, status: modelVersions.status })
+    .from(modelVersions)
+    .innerJoin(models, eq(models.id, modelVersions.modelId))
+    .where(and(eq(models.name, modelName), eq(modelVersions.version, version)));
+  return v ?? null;
+}
+
+/** Current statuses of versions by id. */
+export async function versionStatuses(db: DbLike, ids: string[]): Promise<Map<string, VersionStatus>> {
+  if (!ids.length) return new Map();
+  const rows = await db.select({ id: modelVersions.id, status: modelVersions.status }).from(modelVersions).where(inArray(modelVersions.id, ids));
+  return new Map(rows.map((r) => [r.id, r.status]));
 }

@@ -13,7 +13,7 @@ import { closeProducerBosses } from '../jobs/queue';
 import { getTf } from '../ml/backend';
 import { logger } from '../log';
 import { InferenceEngine, engineOptionsFromEnv } from './engine';
-import { setSplit } from './traffic';
+import { setSplit, applyNewVersionPolicy, setModelSymbols } from '../promotion/traffic';
 import type { Db } from '../db/client';
 import type { TrainRequestInput } from '../training/params';
 import type { PredictResponse } from './schemas';
@@ -30,7 +30,7 @@ describe('inference engine', () => {
   let featureRows: number[][];
   const train = async (input: Partial<TrainRequestInput>) => {
     const r = await startRun(db, { dataset: 'planted', modelName: 'signals', modelType: 'lstm', units: 16, window: 16, epochs: 6, batchSize: 64, patience: 3, seed: 7, ...input } as TrainRequestInput, 'user:t', { enqueue: false });
-    const out = await executeRun(db, r.id, { workerId: 'test', log });
+    const out = await executeRun(db, r.id, { workerId: 'test', log, onRegistered: (v) => applyNewVersionPolicy(db, v) });
     if (out.status !== 'succeeded') throw new Error(out.error);
     return out.version!;
   };
@@ -42,6 +42,9 @@ describe('inference engine', () => {
     await importCandles(db, { source: Buffer.from(toCsv(plantedSignalCandles(4000, 3), 'mt-comma')), dataset: 'planted', symbol: 'PLNT', actor: 'test' });
     const v1 = await train({});
     expect(v1.status).toBe('candidate');
+    // The model serves its training symbol PLNT; marked "any symbol" so that these tests can use fresh symbols
+    // (routing by symbol has its own tests in symbols.test.ts).
+    await setModelSymbols(db, { model: 'signals', anySymbol: true }, 'user:t');
     engine = await new InferenceEngine(db, url, log, { ...engineOptionsFromEnv({}), cacheTtlMs: 60_000 }).start();
     const m = computeFeatures(await loadCandleColumns(db, 'planted'));
     featureRows = [];

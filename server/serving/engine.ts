@@ -6,26 +6,27 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
 import pg from 'pg';
-import { and, eq, inArray } from 'drizzle-orm';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { ZodError } from 'zod';
 import type { Db } from '../db/client';
-import { models, modelVersions } from '../../drizzle/schema';
+import { parseConfig } from '../config';
 import { DomainError, badRequest, notFound, isDomainError, statusOf } from '../errors';
-import { FEATURE_NAMES, FEATURE_COUNT } from '../market/indicators';
-import { transformInto, assertFeatureRow, TRANSFORMED_COUNT, TRANSFORM_ID } from '../market/transform';
+import { FEATURE_NAMES } from '../market/indicators';
+import { TRANSFORMED_COUNT, TRANSFORM_ID } from '../market/transform';
+import { normalSymbol } from '../market/symbol';
 import { scalerFromJSON, type Scaler } from '../market/scaler';
-import { loadVersionArtifact } from '../registry/versions';
+import { loadVersionArtifact, servableVersionRow, findVersion, versionStatuses } from '../registry/versions';
 import { loadArtifact, type Predictor } from '../ml/artifact';
 import { initTf, tfInfo } from '../ml/backend';
+import { routingTable, resolveSymbolRoutes, SERVING_CHANNEL } from '../promotion/traffic';
 import { MicroBatcher } from './batcher';
 import { pickVersion, type SplitEntry } from './routing';
 import { SymbolHistory } from './history';
 import { PredictionLogWriter } from './prediction-log';
-import { listSplits, getSetting, SERVING_CHANNEL } from './traffic';
+import { completeBar, assembleWindow, buildModelInput, artifactInputMedians } from './input';
 import { toSignal } from './signal';
-import { ZPredictRequest, ZBatchRequest, DEFAULT_MAX_BATCH, type PredictRequest, type PredictResponse, type BatchResponse } from './schemas';
+import { ZPredictRequest, ZBatchRequest, type PredictRequest, type PredictResponse, type BatchResponse } from './schemas';
 
 export interface EngineOptions {
   /** Micro-batch: extra wait for company after a busy batch (ms); 0 = none. */
@@ -41,16 +42,17 @@ export interface EngineOptions {
   servedBy: string;
 }
 
+/** The engine's settings from the environment (parsed in server/config.ts: a bad value names the variable). */
 export function engineOptionsFromEnv(env: Record<string, string | undefined> = process.env): EngineOptions {
-  const n = (k: string, d: number) => (env[k] !== undefined && env[k] !== '' && Number.isFinite(Number(env[k])) ? Number(env[k]) : d);
+  const c = parseConfig(env);
   return {
-    batchWindowMs: n('SERVING_BATCH_WINDOW_MS', 0),
-    maxBatch: n('SERVING_MAX_BATCH', 256),
-    cacheTtlMs: n('SERVING_CACHE_TTL_SECONDS', 60) * 1000,
-    cacheMax: n('SERVING_CACHE_MAX', 50_000),
-    maxBatchItems: n('SERVING_MAX_BATCH_ITEMS', DEFAULT_MAX_BATCH),
-    strict: env.SERVING_STRICT === 'true' || env.SERVING_STRICT === '1',
-    servedBy: `${env.SIGNALOPS_PROC ?? 'app'}@${os.hostname()}:${process.pid}`,
+    batchWindowMs: c.SERVING_BATCH_WINDOW_MS,
+    maxBatch: c.SERVING_MAX_BATCH,
+    cacheTtlMs: c.SERVING_CACHE_TTL_SECONDS * 1000,
+    cacheMax: c.SERVING_CACHE_MAX,
+    maxBatchItems: c.SERVING_MAX_BATCH_ITEMS,
+    strict: c.SERVING_STRICT,
+    servedBy: `${c.SIGNALOPS_PROC}@${os.hostname()}:${process.pid}`,
   };
 }
 
@@ -61,21 +63,32 @@ interface LoadedVersion {
   status: string;
   window: number;
   scaler: Scaler;
-  medians: Float64Array | null;
+  /** Training medians of the model inputs (scale-free), for imputing inputs whose indicators are missing. */
+  inputMedians: Float64Array | null;
   weights: Record<string, number>;
   predictor: Predictor;
   batcher: MicroBatcher;
 }
 
+interface ServedModel {
+  name: string;
+  symbols: string[];
+  anySymbol: boolean;
+  split: SplitEntry[];
+}
+
 interface RoutingState {
-  defaultModel: string | null;
-  splits: Map<string, SplitEntry[]>;
+  models: Map<string, ServedModel>;
+  /** Symbol (upper case) → the model that answers it when a request names no model. */
+  bySymbol: Map<string, string>;
+  /** The model for any other symbol (a model marked "any symbol"), or null. */
+  anySymbol: string | null;
   generation: number;
   loadedAt: number;
 }
 
 export class InferenceEngine {
-  private state: RoutingState = { defaultModel: null, splits: new Map(), generation: 0, loadedAt: 0 };
+  private state: RoutingState = { models: new Map(), bySymbol: new Map(), anySymbol: null, generation: 0, loadedAt: 0 };
   private readonly versions = new Map<string, LoadedVersion>();
   private readonly loading = new Map<string, Promise<LoadedVersion>>();
   private readonly pinned = new Map<string, string>(); // "model@3" → version id
@@ -145,27 +158,25 @@ export class InferenceEngine {
    * a little later. Clears the prediction cache.
    */
   async reload(reason: string): Promise<{ generation: number; models: number; versions: number }> {
-    const splits = await listSplits(this.db);
-    const defaultModel = await getSetting<string>(this.db, 'defaultModel');
-    const wanted = new Set(Object.values(splits).flatMap((s) => s.map((e) => e.versionId)));
+    const table = await routingTable(this.db);
+    const wanted = new Set(table.models.flatMap((m) => m.split.map((e) => e.versionId)));
     await Promise.all([...wanted].map((id) => this.ensureLoaded(id)));
     // Statuses may have changed (archived): keep only candidates loaded.
-    const loadedIds = [...this.versions.keys()];
-    const statuses = loadedIds.length
-      ? await this.db.select({ id: modelVersions.id, status: modelVersions.status }).from(modelVersions).where(inArray(modelVersions.id, loadedIds))
-      : [];
+    const statuses = await versionStatuses(this.db, [...this.versions.keys()]);
     const retired: LoadedVersion[] = [];
-    for (const s of statuses) {
-      const v = this.versions.get(s.id)!;
-      v.status = s.status;
-      if (s.status !== 'candidate' && !wanted.has(s.id)) {
-        this.versions.delete(s.id);
+    for (const [id, status] of statuses) {
+      const v = this.versions.get(id)!;
+      v.status = status;
+      if (status !== 'candidate' && !wanted.has(id)) {
+        this.versions.delete(id);
         retired.push(v);
       }
     }
+    const routes = resolveSymbolRoutes(table);
     this.state = {
-      defaultModel: defaultModel ?? Object.keys(splits)[0] ?? null,
-      splits: new Map(Object.entries(splits).map(([m, entries]) => [m, entries.map((e) => ({ versionId: e.versionId, version: e.version, percent: e.percent }))])),
+      models: new Map(table.models.map((m) => [m.name, { name: m.name, symbols: m.symbols, anySymbol: m.anySymbol, split: m.split.map((e) => ({ versionId: e.versionId, version: e.version, percent: e.percent })) }])),
+      bySymbol: routes.bySymbol,
+      anySymbol: routes.any,
       generation: this.state.generation + 1,
       loadedAt: Date.now(),
     };
@@ -175,8 +186,8 @@ export class InferenceEngine {
     this.stats.lastReloadReason = reason;
     for (const f of this.onReload) f();
     if (retired.length) setTimeout(() => retired.forEach((v) => v.predictor.dispose()), 10_000).unref();
-    this.log.info({ reason, generation: this.state.generation, models: this.state.splits.size, versions: this.versions.size }, 'serving state reloaded');
-    return { generation: this.state.generation, models: this.state.splits.size, versions: this.versions.size };
+    this.log.info({ reason, generation: this.state.generation, models: this.state.models.size, versions: this.versions.size }, 'serving state reloaded');
+    return { generation: this.state.generation, models: this.state.models.size, versions: this.versions.size };
   }
 
   get generation() {
@@ -195,33 +206,27 @@ export class InferenceEngine {
   }
 
   private async load(id: string): Promise<LoadedVersion> {
-    const [row] = await this.db
-      .select({ v: modelVersions, model: models.name })
-      .from(modelVersions)
-      .innerJoin(models, eq(models.id, modelVersions.modelId))
-      .where(eq(modelVersions.id, id));
-    if (!row) throw notFound(`No model version ${id}.`);
+    const row = await servableVersionRow(this.db, id);
     const { artifact } = await loadVersionArtifact(this.db, id);
     if (artifact.inputTransform !== TRANSFORM_ID) {
-      throw new DomainError('SERVICE_UNAVAILABLE', `${row.model} v${row.v.version} uses input transform '${artifact.inputTransform}', which this server does not know`);
+      throw new DomainError('SERVICE_UNAVAILABLE', `${row.model} v${row.version} uses input transform '${artifact.inputTransform}', which this server does not know`);
     }
+    if (artifact.shape.features !== TRANSFORMED_COUNT) throw new DomainError('SERVICE_UNAVAILABLE', `${row.model} v${row.version} expects ${artifact.shape.features} inputs, not ${TRANSFORMED_COUNT}`);
     const predictor = await loadArtifact(artifact);
     const T = artifact.shape.timeSteps;
-    const F = artifact.shape.features;
-    const raw = artifact.rawFeatures;
     const weights: Record<string, number> = {};
-    for (const w of (row.v.indicatorWeights as { weights?: { indicator: string; weight: number }[] }).weights ?? []) weights[w.indicator] = Math.round(w.weight * 1e4) / 1e4;
+    for (const w of (row.indicatorWeights as { weights?: { indicator: string; weight: number }[] }).weights ?? []) weights[w.indicator] = Math.round(w.weight * 1e4) / 1e4;
     const loaded: LoadedVersion = {
       id,
       model: row.model,
-      version: row.v.version,
-      status: row.v.status,
+      version: row.version,
+      status: row.status,
       window: T,
       scaler: scalerFromJSON(artifact.scaler),
-      medians: raw && raw.names.join() === FEATURE_NAMES.join() ? Float64Array.from(raw.medians) : null,
+      inputMedians: artifactInputMedians(artifact),
       weights,
       predictor,
-      batcher: new MicroBatcher((x, n) => predictor.predictProba(x, n), T * F, 3, { windowMs: this.opts.batchWindowMs, maxBatch: this.opts.maxBatch }),
+      batcher: new MicroBatcher((x, n) => predictor.predictProba(x, n), T * TRANSFORMED_COUNT, 3, { windowMs: this.opts.batchWindowMs, maxBatch: this.opts.maxBatch }),
     };
     this.versions.set(id, loaded);
     return loaded;
@@ -229,31 +234,48 @@ export class InferenceEngine {
 
   // --- routing -----------------------------------------------------------------------------------------------------
 
+  /**
+   * The model that answers this request: the one it names (which must serve its symbol), else the model serving
+   * its symbol. No model for the symbol → 404 naming it and listing the symbols that are served.
+   */
+  private modelFor(req: PredictRequest): ServedModel {
+    const st = this.state;
+    if (!st.models.size) throw new DomainError('SERVICE_UNAVAILABLE', 'No servable model: train and promote a model first.');
+    const symbol = normalSymbol(req.symbol);
+    if (req.model) {
+      const m = st.models.get(req.model);
+      if (!m) throw new DomainError('SERVICE_UNAVAILABLE', `Model '${req.model}' has no traffic split: promote a version first.`);
+      if (!m.anySymbol && !m.symbols.includes(symbol)) {
+        throw new DomainError('NOT_FOUND', `Model '${req.model}' does not serve ${symbol} (it serves ${m.symbols.join(', ') || 'no symbol'}); ${this.servedSymbolsText()}`, { field: 'symbol', symbol });
+      }
+      return m;
+    }
+    const name = st.bySymbol.get(symbol) ?? st.anySymbol;
+    if (!name) throw new DomainError('NOT_FOUND', `No model serves ${symbol}; ${this.servedSymbolsText()}`, { field: 'symbol', symbol, served: [...st.bySymbol.keys()] });
+    return st.models.get(name)!;
+  }
+
+  private servedSymbolsText(): string {
+    const list = [...this.state.bySymbol.entries()].map(([s, m]) => `${s} (${m})`);
+    return `served symbols: ${list.join(', ') || 'none'}${this.state.anySymbol ? `; any symbol: ${this.state.anySymbol}` : ''}`;
+  }
+
   private async route(req: PredictRequest): Promise<LoadedVersion> {
-    const modelName = req.model ?? this.state.defaultModel;
-    if (!modelName) throw new DomainError('SERVICE_UNAVAILABLE', 'No servable model: train and promote a model first.');
+    const m = this.modelFor(req);
     if (req.model_version) {
       const n = Number(req.model_version.slice(1));
-      const key = `${modelName}@${n}`;
+      const key = `${m.name}@${n}`;
       let id = this.pinned.get(key);
       if (!id) {
-        const [v] = await this.db
-          .select({ id: modelVersions.id, status: modelVersions.status })
-          .from(modelVersions)
-          .innerJoin(models, eq(models.id, modelVersions.modelId))
-          .where(and(eq(models.name, modelName), eq(modelVersions.version, n)));
-        if (!v) throw notFound(`Model '${modelName}' has no version ${req.model_version}.`);
-        if (v.status !== 'candidate') throw new DomainError('CONFLICT', `${modelName} ${req.model_version} is ${v.status} and is not served.`);
+        const v = await findVersion(this.db, m.name, n);
+        if (!v) throw notFound(`Model '${m.name}' has no version ${req.model_version}.`);
+        if (v.status !== 'candidate') throw new DomainError('CONFLICT', `${m.name} ${req.model_version} is ${v.status} and is not served.`);
         id = v.id;
         this.pinned.set(key, id);
       }
       return this.ensureLoaded(id);
     }
-    const split = this.state.splits.get(modelName);
-    if (!split?.length) {
-      throw new DomainError('SERVICE_UNAVAILABLE', req.model ? `Model '${req.model}' has no traffic split: promote a version first.` : 'No servable model: train and promote a model first.');
-    }
-    const pick = pickVersion(split, req.routing_key ?? null);
+    const pick = pickVersion(m.split, req.routing_key ?? null);
     return this.versions.get(pick.versionId) ?? this.ensureLoaded(pick.versionId);
   }
 
@@ -277,53 +299,14 @@ export class InferenceEngine {
     const v = await this.route(req);
     const barTime = req.timestamp === undefined ? Date.now() : typeof req.timestamp === 'number' ? req.timestamp : Date.parse(req.timestamp);
     const history = await this.history.rows(req.symbol);
-    const latest = history.length ? history[history.length - 1].f : null;
 
-    // 1. The current bar: given fields, else the symbol's latest snapshot, else the training medians.
-    const current = new Float64Array(FEATURE_COUNT);
-    const imputed: string[] = [];
-    FEATURE_NAMES.forEach((name, i) => {
-      const given = req.indicators[name];
-      if (given !== undefined) current[i] = given;
-      else {
-        imputed.push(name);
-        current[i] = latest ? latest[i] : v.medians ? v.medians[i] : NaN;
-      }
-    });
-    if (imputed.length && (req.strict || this.opts.strict)) {
-      throw badRequest(`indicators: missing ${imputed.join(', ')} (strict mode does not impute)`, { field: `indicators.${imputed[0]}`, missing: imputed });
+    const bar = completeBar(req.indicators, history.length ? history[history.length - 1].f : null);
+    if (bar.imputed.length && (req.strict || this.opts.strict)) {
+      throw badRequest(`indicators: missing ${bar.imputed.join(', ')} (strict mode does not impute)`, { field: `indicators.${bar.imputed[0]}`, missing: bar.imputed });
     }
-    if (imputed.length && !latest && !v.medians) throw badRequest(`indicators: missing ${imputed.join(', ')} and no history or training medians to fill them`, { field: `indicators.${imputed[0]}` });
-    assertFeatureRow(current, 'indicators');
+    const { steps, stepsReal } = assembleWindow({ current: bar.raw, T: v.window, clientWindow: req.window, history, barTime });
+    const x = buildModelInput({ steps, current: bar.raw, unknown: bar.imputedFrom === 'training_input_medians' ? bar.unknown : null, scaler: v.scaler, inputMedians: v.inputMedians });
 
-    // 2. The window: sent by the client, else completed from the symbol's history before this bar.
-    const T = v.window;
-    const steps: Float64Array[] = [];
-    if (req.window) {
-      for (const [i, s] of req.window.entries()) {
-        const row = Array.isArray(s) ? Float64Array.from(s) : Float64Array.from(FEATURE_NAMES.map((n) => (s as Record<string, number>)[n]));
-        assertFeatureRow(row, `window[${i}]`);
-        steps.push(row);
-      }
-      if (steps.length > T) steps.splice(0, steps.length - T);
-      // The last step of a sent window is the current bar.
-      steps[steps.length - 1] = current;
-    } else {
-      for (let i = history.length - 1; i >= 0 && steps.length < T - 1; i--) if (history[i].t < barTime) steps.unshift(history[i].f);
-      steps.push(current);
-    }
-    const stepsReal = steps.length;
-    while (steps.length < T) steps.unshift(steps[0]); // warm-up: repeat the oldest real step
-
-    // 3. Model input: transform (16 → 15) and the training scaler, exactly as in training.
-    const F = TRANSFORMED_COUNT;
-    const x = new Float32Array(T * F);
-    const tmp = new Float64Array(F);
-    const { means, stds } = v.scaler;
-    for (let s = 0; s < T; s++) {
-      transformInto(steps[s], 0, tmp, 0);
-      for (let f = 0; f < F; f++) x[s * F + f] = (tmp[f] - means[f]) / stds[f];
-    }
     const inputHash = crypto.createHash('sha1').update(Buffer.from(x.buffer)).digest('base64url').slice(0, 22);
     const cacheKey = `${v.id}:${inputHash}`;
     let probs = this.cache.get(cacheKey);
@@ -336,9 +319,9 @@ export class InferenceEngine {
     const signal = toSignal(probs);
     const ms = Math.round((performance.now() - t0) * 1000) / 1000;
     const now = Date.now();
-    // Only a request that says which bar it is (its close time) adds to the symbol's history: a client polling
-    // several times per bar without `timestamp` must not turn its polls into bars.
-    if (req.timestamp !== undefined) this.history.record(req.symbol, barTime, current);
+    // Only a request that says which bar it is (its close time) adds to the symbol's history, and only with every
+    // indicator known: a client polling several times per bar without `timestamp` must not turn its polls into bars.
+    if (req.timestamp !== undefined && bar.imputedFrom !== 'training_input_medians') this.history.record(req.symbol, barTime, bar.raw);
     this.predictionLog.push({
       at: now,
       modelName: v.model,
@@ -352,9 +335,9 @@ export class InferenceEngine {
       probabilities: [probs[0], probs[1], probs[2]],
       latencyMs: ms,
       cacheHit,
-      imputed,
+      imputed: bar.imputed,
       stepsReal,
-      features: Array.from(current),
+      features: Array.from(bar.raw), // NaN where unknown
     });
     return {
       symbol: req.symbol,
@@ -364,10 +347,11 @@ export class InferenceEngine {
       timestamp: new Date(now).toISOString(),
       processing_time_ms: ms,
       cache_hit: cacheHit,
-      imputed,
+      imputed: bar.imputed,
+      imputed_from: bar.imputedFrom,
       steps_real: stepsReal,
-      window: T,
-      warmup: stepsReal < T,
+      window: v.window,
+      warmup: stepsReal < v.window,
     };
   }
 
@@ -398,23 +382,26 @@ export class InferenceEngine {
     };
   }
 
-  /** What is being served (GET /model/info). */
+  /** What is being served (GET /model/info): models with their symbols and split, symbol → model, runtime figures. */
   info() {
-    const models = [...this.state.splits.entries()].map(([name, split]) => ({
-      name,
-      default: name === this.state.defaultModel,
-      split: split.map((s) => {
+    const st = this.state;
+    const models = [...st.models.values()].map((m) => ({
+      name: m.name,
+      symbols: m.symbols,
+      any_symbol: m.anySymbol,
+      split: m.split.map((s) => {
         const v = this.versions.get(s.versionId);
         return { version: `v${s.version}`, percent: s.percent, loaded: !!v, window: v?.window ?? null, status: v?.status ?? null };
       }),
     }));
     return {
       status: models.length ? 'serving' : 'no_model',
-      default_model: this.state.defaultModel,
+      symbols: Object.fromEntries([...st.bySymbol.entries()].sort(([a], [b]) => a.localeCompare(b))),
+      any_symbol_model: st.anySymbol,
       models,
       features: FEATURE_NAMES,
-      generation: this.state.generation,
-      reloaded_at: new Date(this.state.loadedAt).toISOString(),
+      generation: st.generation,
+      reloaded_at: new Date(st.loadedAt).toISOString(),
       tensorflow: tfInfo(),
       cache: { entries: this.cache.size, ttl_seconds: this.opts.cacheTtlMs / 1000, hits: this.stats.cacheHits },
       batching: Object.fromEntries([...this.versions.values()].map((v) => [`${v.model}@v${v.version}`, v.batcher.stats])),

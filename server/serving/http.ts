@@ -102,7 +102,8 @@ export const handlers = {
     return {
       status: 'healthy',
       model_loaded: info.models.some((m) => m.split.some((s) => s.loaded)),
-      default_model: info.default_model,
+      symbols: info.symbols,
+      any_symbol_model: info.any_symbol_model,
       version: APP_VERSION,
       tensorflow: info.tensorflow?.backend ?? null,
       served_by: info.served_by,

@@ -4,6 +4,9 @@
  */
 import { z } from 'zod';
 import { FEATURE_NAMES, type FeatureName } from '../market/indicators';
+import { ZSymbol } from '../market/symbol';
+
+export { ZSymbol };
 
 const finite = (name: string) =>
   z.number({ error: (i) => (i.input === undefined ? `${name} is required` : `${name} must be a number, got ${JSON.stringify(i.input)}`) }).refine(Number.isFinite, `${name} must be finite`);
@@ -49,7 +52,6 @@ export const ZIndicators = z
 export type Indicators = z.infer<typeof ZIndicators>;
 const ZFullIndicators = z.object(Object.fromEntries(FEATURE_NAMES.map((n) => [n, indicator(n)])) as Record<FeatureName, ReturnType<typeof indicator>>).strict();
 
-export const ZSymbol = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,31}$/, 'symbol must be 1-32 letters, digits or . _ : / - (e.g. EURUSD, BTC/USDT)');
 
 export const ZPredictRequest = z
   .object({
@@ -57,7 +59,7 @@ export const ZPredictRequest = z
     indicators: ZIndicators,
     /** Pin a version (`v3`) of the model instead of the traffic split. */
     model_version: z.string().regex(/^v\d{1,6}$/, "model_version must look like 'v3'").optional(),
-    /** Which model (default: the serving default model). */
+    /** Which model (default: the model that serves this symbol). */
     model: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'model must be a model name').optional(),
     include_weights: z.boolean().optional(),
     /** Bar close time of the indicators (ISO 8601 or epoch ms); default: now. */
@@ -96,8 +98,13 @@ export const ZPredictResponse = z.object({
   timestamp: z.string(),
   processing_time_ms: z.number(),
   cache_hit: z.boolean(),
-  /** Indicators filled in (from the symbol's latest snapshot, else the training medians). */
+  /** Indicators the request did not give. */
   imputed: z.array(z.string()),
+  /**
+   * Where they were filled from: `symbol_history` (this symbol's latest snapshot) or `training_input_medians` (the
+   * model inputs that read them take their training medians, which are scale-free); null when nothing was imputed.
+   */
+  imputed_from: z.enum(['symbol_history', 'training_input_medians']).nullable(),
   /** Window steps that were real data (the rest: padding). */
   steps_real: z.number().int(),
   window: z.number().int(),

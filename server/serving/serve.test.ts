@@ -9,7 +9,7 @@ import { closeProducerBosses } from '../jobs/queue';
 import { freePort } from '../db/embedded';
 import { spawnTs, waitFor, type Spawned } from '../testing/processes';
 import { logger } from '../log';
-import { setSplit } from './traffic';
+import { setSplit, applyNewVersionPolicy } from '../promotion/traffic';
 import type { Db } from '../db/client';
 import type { TrainRequestInput } from '../training/params';
 
@@ -24,7 +24,7 @@ describe('serve processes', () => {
   const ports: number[] = [];
   const train = async () => {
     const r = await startRun(db, { dataset: 'planted', modelName: 'signals', modelType: 'lstm', units: 16, window: 16, epochs: 6, batchSize: 64, patience: 3, seed: 7 } as TrainRequestInput, 'user:t', { enqueue: false });
-    const out = await executeRun(db, r.id, { workerId: 'test', log: logger() });
+    const out = await executeRun(db, r.id, { workerId: 'test', log: logger(), onRegistered: (v) => applyNewVersionPolicy(db, v) });
     expect(out.version?.status).toBe('candidate');
     return out.version!;
   };

@@ -137,7 +137,7 @@ const train: CliCommand = {
         const h = (r?.history as { epoch: number }[] | undefined)?.at(-1);
         if (h) bar.update(h.epoch, req.epochs ?? 30);
       }, 1000);
-      await executeRun(ctx.db, run.id, { workerId: `cli-${process.pid}`, log: logger() });
+      await executeRun(ctx.db, run.id, { workerId: `cli-${process.pid}`, log: logger(), onRegistered: ctx.onVersionRegistered });
       clearInterval(timer);
       bar.done();
     } else if (values.wait) {
@@ -208,7 +208,7 @@ const evaluate: CliCommand = {
       const run = await startRun(ctx.db, req, ctx.actor, { enqueue: false, trigger: 'cli eval' });
       ctx.info(`training ${type}…`);
       const t0 = Date.now();
-      const out = await executeRun(ctx.db, run.id, { workerId: `cli-${process.pid}`, log: logger() });
+      const out = await executeRun(ctx.db, run.id, { workerId: `cli-${process.pid}`, log: logger(), onRegistered: ctx.onVersionRegistered });
       const doc = await runResult(ctx, await getRun(ctx.db, run.id));
       if (!doc.version) {
         rows.push({ model: type, error: out.error ?? doc.run.error });

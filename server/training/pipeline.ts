@@ -12,14 +12,13 @@ import { trainingRuns } from '../../drizzle/schema';
 import { getDataset, loadCandleColumns } from '../market/store';
 import { computeFeatures, FEATURE_NAMES, FEATURE_COUNT, type FeatureMatrix } from '../market/indicators';
 import { buildSamples, type BuiltSamples } from '../market/samples';
-import { TRANSFORM_ID } from '../market/transform';
+import { TRANSFORM_ID, inputMedians } from '../market/transform';
 import { initTf, tfInfo } from '../ml/backend';
 import { trainModel, TrainingCancelledError, type EpochReport } from '../ml/train';
 import { predictLogits, softmaxRows, argmaxRows, type Model } from '../ml/models';
 import { permutationImportance } from '../ml/importance';
 import { createArtifact } from '../ml/artifact';
 import { registerVersion, latestVersion } from '../registry/versions';
-import { ensureInitialSplit } from '../serving/traffic';
 import { evaluateOnTest, gate, jsonSafe, type Evaluation, type GateResult } from './evaluate';
 import { indicatorWeights, type IndicatorWeights } from './weights';
 import { labelRuleOf, modelNameOf, ZTrainRequest, type StageName, type TrainRequest } from './params';
@@ -166,17 +165,41 @@ function trainingMedians(m: FeatureMatrix, s: BuiltSamples): number[] {
   return out;
 }
 
+/** Medians of the model inputs (scale-free) over the same bars: serving imputes an input that reads a missing indicator. */
+function trainingInputMedians(m: FeatureMatrix, s: BuiltSamples): number[] {
+  const part = s.snapshot.parts.train;
+  return inputMedians(m.values, m.valid, part.firstIndex - s.window + 1, part.lastIndex);
+}
+
 export interface RunOutcome {
   status: 'succeeded' | 'failed' | 'cancelled';
-  version?: { model: string; version: number; status: 'candidate' | 'rejected' };
+  version?: { model: string; version: number; id: string; status: 'candidate' | 'rejected' };
   error?: string;
+}
+
+/** A version this run registered, announced after its transaction committed (promotion decides its traffic). */
+export interface RegisteredVersion {
+  modelName: string;
+  versionId: string;
+  version: number;
+  status: 'candidate' | 'rejected';
+  actor: string;
+  trigger: string;
+}
+
+export interface RunContext {
+  workerId: string;
+  log: Logger;
+  signal?: AbortSignal;
+  /** Called once the version is committed; a failure is logged, the run stays succeeded. */
+  onRegistered?: (v: RegisteredVersion) => Promise<unknown>;
 }
 
 /**
  * Executes a queued run on this worker. Returns when the run is finished (succeeded, failed or cancelled).
  * Safe against a run cancelled before it started and against two workers racing (only one claims it).
  */
-export async function executeRun(db: Db, runId: string, ctx: { workerId: string; log: Logger; signal?: AbortSignal }): Promise<RunOutcome> {
+export async function executeRun(db: Db, runId: string, ctx: RunContext): Promise<RunOutcome> {
   const [claimed] = await db
     .update(trainingRuns)
     .set({ status: 'running', startedAt: new Date(), heartbeatAt: new Date(), workerId: ctx.workerId })
@@ -321,6 +344,7 @@ export async function executeRun(db: Db, runId: string, ctx: { workerId: string;
           labelRule,
           temperature,
           rawFeatures: { names: FEATURE_NAMES, medians: trainingMedians(features, samples) },
+          inputMedians: trainingInputMedians(features, samples),
         });
         const info = tfInfo();
         const lineage = {
@@ -350,6 +374,7 @@ export async function executeRun(db: Db, runId: string, ctx: { workerId: string;
             createdBy: claimed.createdBy,
             artifact,
             testPredictions: probs,
+            symbol: dataset.symbol,
           });
           const result = { model: modelName, version: v.version, status: verdict.passed ? 'candidate' : 'rejected', accuracy: evaluation.accuracy, macroF1: evaluation.macroF1, passed: verdict.passed };
           // The run ends succeeded in the same transaction as the version: no version without a finished run.
@@ -359,7 +384,6 @@ export async function executeRun(db: Db, runId: string, ctx: { workerId: string;
             .where(and(eq(trainingRuns.id, runId), eq(trainingRuns.status, 'running')))
             .returning({ id: trainingRuns.id });
           if (!done.length) throw new Cancelled(); // cancelled meanwhile: roll the version back
-          if (verdict.passed) await ensureInitialSplit(tx, modelName, v.id, claimed.createdBy);
           return { ...v, status: result.status as 'candidate' | 'rejected' };
         });
       },
@@ -369,7 +393,12 @@ export async function executeRun(db: Db, runId: string, ctx: { workerId: string;
       for (const m of disposables.splice(0)) m.dispose();
     });
     await tracker.logLine(`run finished in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
-    return { status: 'succeeded', version: { model: modelName, version: registered.version, status: registered.status } };
+    if (ctx.onRegistered) {
+      await ctx
+        .onRegistered({ modelName, versionId: registered.id, version: registered.version, status: registered.status, actor: claimed.createdBy, trigger: claimed.trigger })
+        .catch((e) => ctx.log.error({ runId, err: errorText(e) }, 'announcing the new version failed'));
+    }
+    return { status: 'succeeded', version: { model: modelName, version: registered.version, id: registered.id, status: registered.status } };
   } catch (e) {
     const cancelled = e instanceof Cancelled;
     const message = cancelled ? 'cancelled' : errorText(e);

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { router, scopedProcedure, viewerProcedure, engineerProcedure } from '../init';
 import { servingContext } from '../../serving/instance';
 import { ZPredictRequest, ZPredictResponse } from '../../serving/schemas';
-import { setSplit, listSplits, ZSetSplitRequest } from '../../serving/traffic';
+import { setSplit, listSplits, ZSetSplitRequest } from '../../promotion/traffic';
 
 /**
  * Inference over tRPC (API key with `predict`, or a signed-in user). Inputs are validated by the engine with the same
