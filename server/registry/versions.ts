@@ -97,15 +97,15 @@ const versionSummary = {
 /** Models with their versions (newest first), for the Models page, `registry.list`, REST and the CLI. */
 export async function listModels(db: DbLike) {
   const rows = await db
-    .select({ model: models.name, modelCreatedAt: models.createdAt, v: versionSummary })
+    .select({ model: models.name, modelCreatedAt: models.createdAt, symbols: models.symbols, anySymbol: models.anySymbol, v: versionSummary })
     .from(models)
     .leftJoin(modelVersions, eq(modelVersions.modelId, models.id))
     .orderBy(asc(models.name), desc(modelVersions.version));
   type V = NonNullable<(typeof rows)[number]['v']> & { id: string; version: number };
-  const out = new Map<string, { name: string; createdAt: Date; versions: V[] }>();
+  const out = new Map<string, { name: string; createdAt: Date; symbols: string[]; anySymbol: boolean; versions: V[] }>();
   for (const r of rows) {
     let m = out.get(r.model);
-    if (!m) out.set(r.model, (m = { name: r.model, createdAt: r.modelCreatedAt, versions: [] }));
+    if (!m) out.set(r.model, (m = { name: r.model, createdAt: r.modelCreatedAt, symbols: r.symbols, anySymbol: r.anySymbol, versions: [] }));
     if (r.v?.id) m.versions.push(r.v as V);
   }
   return [...out.values()].map((m) => ({

@@ -15,6 +15,7 @@ import { InferenceEngine, engineOptionsFromEnv } from './engine';
 import { applyNewVersionPolicy, setModelSymbols, setSymbolDefault } from '../promotion/traffic';
 import type { Db } from '../db/client';
 import type { TrainRequestInput } from '../training/params';
+import { userCaller, apiKeyCaller } from '../trpc/test-helpers';
 
 const log = logger().child({ test: 'symbols' });
 
@@ -92,5 +93,17 @@ describe('routing by symbol and scale-free imputation', () => {
     // With the symbol's own history, the gaps are filled from that history instead.
     const h = await engine.predict({ symbol: 'EURUSD', model: 'eur', indicators: { rsi_value: 45.2 } });
     expect(h.imputed_from).toBe('symbol_history');
+  });
+
+  it('over tRPC: analysts and predict keys read the routes but cannot change them; bad input names the field', async () => {
+    const analyst = await userCaller(db, 'analyst');
+    const engineer = await userCaller(db, 'engineer');
+    const { caller: key } = await apiKeyCaller(db, ['predict']);
+    const routes = await analyst.promotion.routes();
+    expect(routes.symbols).toMatchObject({ BTCUSDT: 'btc' });
+    await expect(analyst.promotion.setSymbols({ model: 'btc', anySymbol: true })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(key.promotion.setSymbolDefault({ symbol: 'BTCUSDT', model: 'eur' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(engineer.promotion.setSymbols({ model: 'btc', symbols: ['bad symbol!'] })).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/symbol must be/) });
+    await expect(engineer.promotion.setSymbols({ model: 'nope', anySymbol: true })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 });

@@ -7,6 +7,7 @@ import { dataRouter } from './routers/data';
 import { trainingRouter } from './routers/training';
 import { registryRouter } from './routers/registry';
 import { inferenceRouter } from './routers/inference';
+import { promotionRouter } from './routers/promotion';
 
 /** The whole API. Each domain has a router in ./routers; procedures are one-liners over domain functions. */
 export const appRouter = router({
@@ -18,6 +19,7 @@ export const appRouter = router({
   training: trainingRouter,
   registry: registryRouter,
   inference: inferenceRouter,
+  promotion: promotionRouter,
 });
 
 export type AppRouter = typeof appRouter;

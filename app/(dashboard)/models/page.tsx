@@ -4,6 +4,7 @@ import { PageHead } from '@/components/ui/PageHead';
 import { EmptyState } from '@/components/ui/EmptyState';
 import { Badge } from '@/components/ui/Badge';
 import { ScheduleEditor } from '@/components/forms/ScheduleEditor';
+import { SymbolsEditor } from '@/components/forms/SymbolsEditor';
 import { asWire, scheduleParams, type ModelList, type ScheduleRow, type Lineage } from '@/components/charts/types';
 import { dateTime, num, pct, versionTone } from '@/components/charts/format';
 
@@ -107,6 +108,7 @@ export default async function ModelsPage() {
                 </span>
               </div>
               <VersionsTable model={m} />
+              <SymbolsEditor modelName={m.name} symbols={m.symbols} anySymbol={m.anySymbol} canEdit={canEdit} />
               <ScheduleEditor
                 modelName={m.name}
                 schedule={schedules.find((s) => s.modelName === m.name) ?? null}
