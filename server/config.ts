@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { z } from 'zod';
 
 /**
@@ -43,6 +44,8 @@ const EnvSchema = z.object({
   INFERENCE_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
   /** Which kind of process this is (set by the entry points; shown in logs and the prediction log). */
   SIGNALOPS_PROC: z.string().default('app'),
+  /** The git commit of the running code, for lineage (default: `git rev-parse HEAD` when this is a checkout). */
+  SIGNALOPS_COMMIT: z.string().regex(/^[0-9a-f]{7,40}$/, 'must be a git commit hash').optional(),
 });
 
 export type Config = z.infer<typeof EnvSchema> & { dataDir: string };
@@ -70,3 +73,16 @@ export function config(): Config {
 }
 
 export const APP_VERSION: string = process.env.npm_package_version ?? '0.1.0';
+
+let commit: string | null | undefined;
+/** The version and git commit of the running code (lineage; identical versions are recognised by it). */
+export function codeVersion(): { app: string; commit: string | null } {
+  if (commit === undefined) {
+    try {
+      commit = config().SIGNALOPS_COMMIT ?? execFileSync('git', ['rev-parse', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'], timeout: 2000 }).toString().trim();
+    } catch {
+      commit = null;
+    }
+  }
+  return { app: APP_VERSION, commit };
+}

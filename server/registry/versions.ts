@@ -38,7 +38,7 @@ export async function registerVersion(
     /** The training dataset's symbol: the model serves it from now on (added to the model's symbols). */
     symbol?: string | null;
   },
-): Promise<{ id: string; version: number }> {
+): Promise<{ id: string; version: number; duplicateOf: string | null }> {
   await tx.insert(models).values({ name: v.modelName, createdBy: v.createdBy }).onConflictDoNothing();
   const [m] = await tx.select().from(models).where(eq(models.name, v.modelName)).for('update');
   const symbol = v.symbol ? normalSymbol(v.symbol) : null;
@@ -49,6 +49,19 @@ export async function registerVersion(
     .select({ next: sql<number>`coalesce(max(${modelVersions.version}), 0) + 1` })
     .from(modelVersions)
     .where(eq(modelVersions.modelId, m.id));
+  const { meta, weights } = splitArtifact(v.artifact);
+  const sha256 = crypto.createHash('sha256').update(weights).digest('hex');
+  // Bit-identical weights to an earlier version of this model (e.g. retrained with `force` on unchanged inputs):
+  // registered all the same, marked in its lineage.
+  const [twin] = await tx
+    .select({ version: modelVersions.version })
+    .from(modelArtifacts)
+    .innerJoin(modelVersions, eq(modelVersions.id, modelArtifacts.versionId))
+    .where(and(eq(modelVersions.modelId, m.id), eq(modelArtifacts.sha256, sha256)))
+    .orderBy(asc(modelVersions.version))
+    .limit(1);
+  const duplicateOf = twin ? versionLabel(twin.version) : null;
+  const lineage = duplicateOf && v.lineage && typeof v.lineage === 'object' ? { ...(v.lineage as object), duplicateOf } : v.lineage;
   const [row] = await tx
     .insert(modelVersions)
     .values({
@@ -59,12 +72,11 @@ export async function registerVersion(
       metrics: v.metrics,
       gate: v.gate,
       indicatorWeights: v.indicatorWeights,
-      lineage: v.lineage,
+      lineage,
       runId: v.runId,
       createdBy: v.createdBy,
     })
     .returning({ id: modelVersions.id, version: modelVersions.version });
-  const { meta, weights } = splitArtifact(v.artifact);
   const preds = Buffer.from(v.testPredictions.buffer, v.testPredictions.byteOffset, v.testPredictions.byteLength);
   await tx.insert(modelArtifacts).values({
     versionId: row.id,
@@ -73,9 +85,9 @@ export async function registerVersion(
     weights,
     testPredictions: preds,
     sizeBytes: weights.byteLength + Buffer.byteLength(JSON.stringify(meta)),
-    sha256: crypto.createHash('sha256').update(weights).digest('hex'),
+    sha256,
   });
-  return row;
+  return { ...row, duplicateOf };
 }
 
 const versionSummary = {
@@ -221,4 +233,50 @@ export async function versionStatuses(db: DbLike, ids: string[]): Promise<Map<st
   if (!ids.length) return new Map();
   const rows = await db.select({ id: modelVersions.id, status: modelVersions.status }).from(modelVersions).where(inArray(modelVersions.id, ids));
   return new Map(rows.map((r) => [r.id, r.status]));
+}
+
+/** JSON with object keys sorted, so equal values compare equal whatever the key order. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v)
+      .sort()
+      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/** Training parameters as compared for identity: what only steers the run (`force`, the model's name) is left out. */
+function identityParams(p: unknown): string {
+  const { force: _f, modelName: _m, ...rest } = (p ?? {}) as Record<string, unknown>;
+  return canonical(rest);
+}
+
+/**
+ * The version of `modelName` trained on the same data (dataset content hash), with the same parameters and the same
+ * code commit — retraining it would register a bit-identical copy (training is seeded and deterministic). Null when
+ * there is none, or when the data hash or the commit is unknown (then identity cannot be claimed).
+ */
+export async function findIdenticalVersion(
+  db: DbLike,
+  q: { modelName: string; datasetHash: string | null; params: unknown; commit: string | null },
+): Promise<{ id: string; version: number; status: VersionStatus } | null> {
+  if (!q.datasetHash || !q.commit) return null;
+  const rows = await db
+    .select({ id: modelVersions.id, version: modelVersions.version, status: modelVersions.status, params: sql<unknown>`${modelVersions.lineage}->'params'` })
+    .from(modelVersions)
+    .innerJoin(models, eq(models.id, modelVersions.modelId))
+    .where(
+      and(
+        eq(models.name, q.modelName),
+        sql`${modelVersions.lineage}->'dataset'->'dataset'->>'contentHash' = ${q.datasetHash}`,
+        sql`${modelVersions.lineage}->'code'->>'commit' = ${q.commit}`,
+      ),
+    )
+    .orderBy(asc(modelVersions.version));
+  const want = identityParams(q.params);
+  const hit = rows.find((r) => identityParams(r.params) === want);
+  return hit ? { id: hit.id, version: hit.version, status: hit.status } : null;
 }

@@ -122,7 +122,7 @@ describe('inference engine', () => {
   });
 
   it('routes by the traffic split within binomial bounds; pins; sticky keys stay put', async () => {
-    const v2 = await train({}); // same recipe, a new version: routing counts versions
+    const v2 = await train({ force: true }); // an identical copy, registered on purpose: routing counts versions
     expect(v2.status).toBe('candidate');
     await setSplit(db, { model: 'signals', split: [{ version: 'v1', percent: 70 }, { version: 'v2', percent: 30 }] }, 'user:t');
     await engine.reload('test');

@@ -4,7 +4,6 @@
  * with its error; tensors are released in every case.
  */
 import os from 'node:os';
-import { execFileSync } from 'node:child_process';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client';
@@ -23,20 +22,7 @@ import { evaluateOnTest, gate, jsonSafe, type Evaluation, type GateResult } from
 import { indicatorWeights, type IndicatorWeights } from './weights';
 import { labelRuleOf, modelNameOf, ZTrainRequest, type StageName, type TrainRequest } from './params';
 import type { StageRecord } from './runs';
-import { APP_VERSION } from '../config';
-
-let commit: string | null | undefined;
-/** The git commit of the running code, when it is a checkout (lineage). */
-export function codeVersion(): { app: string; commit: string | null } {
-  if (commit === undefined) {
-    try {
-      commit = process.env.SIGNALOPS_COMMIT ?? execFileSync('git', ['rev-parse', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'], timeout: 2000 }).toString().trim();
-    } catch {
-      commit = null;
-    }
-  }
-  return { app: APP_VERSION, commit };
-}
+import { codeVersion } from '../config';
 
 class Cancelled extends Error {}
 
@@ -387,7 +373,7 @@ export async function executeRun(db: Db, runId: string, ctx: RunContext): Promis
           return { ...v, status: result.status as 'candidate' | 'rejected' };
         });
       },
-      (v) => `${modelName} v${v.version} (${v.status})`,
+      (v) => `${modelName} v${v.version} (${v.status})${v.duplicateOf ? `, bit-identical to ${v.duplicateOf}` : ''}`,
     );
     await tracker.stage('clean up', () => {
       for (const m of disposables.splice(0)) m.dispose();

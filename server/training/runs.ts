@@ -5,6 +5,8 @@ import { DomainError, notFound } from '../errors';
 import { recordAudit } from '../auth/audit';
 import { producerBossFor, QUEUES } from '../jobs/queue';
 import { getDataset } from '../market/store';
+import { findIdenticalVersion } from '../registry/versions';
+import { codeVersion } from '../config';
 import { ZTrainRequest, modelNameOf, STAGES, type TrainRequestInput, type StageName } from './params';
 
 export const TRAINING_QUEUE = QUEUES.training;
@@ -29,7 +31,8 @@ function isUniqueViolation(e: unknown): boolean {
 
 /**
  * Queues a training run (a pg-boss job a worker executes). One active run per model name: a second start answers
- * CONFLICT naming the running run, unless `force` (the running one is cancelled first).
+ * CONFLICT naming the running run, unless `force` (the running one is cancelled first). A run that would register a
+ * copy of an existing version (same data hash, parameters and code) answers CONFLICT naming it, unless `force`.
  */
 export async function startRun(
   db: Db,
@@ -40,7 +43,18 @@ export async function startRun(
 ): Promise<Run> {
   const req = ZTrainRequest.parse(input);
   const modelName = modelNameOf(req);
-  await getDataset(db, req.dataset); // NOT_FOUND naming the dataset, before anything is written
+  const dataset = await getDataset(db, req.dataset); // NOT_FOUND naming the dataset, before anything is written
+  if (!req.force) {
+    const code = codeVersion();
+    const same = await findIdenticalVersion(db, { modelName, datasetHash: dataset.contentHash, params: req, commit: code.commit });
+    if (same) {
+      throw new DomainError(
+        'CONFLICT',
+        `Model '${modelName}' v${same.version} (${same.status}) was trained on the same data (content hash ${dataset.contentHash!.slice(0, 12)}), with the same parameters and code (${code.commit!.slice(0, 7)}): a new run would register an identical version. Change something, or start with force.`,
+        { version: `v${same.version}`, duplicateOf: `v${same.version}` },
+      );
+    }
+  }
   const active = await db.select().from(trainingRuns).where(and(eq(trainingRuns.modelName, modelName), inArray(trainingRuns.status, ACTIVE)));
   if (active.length) {
     const a = active[0];
