@@ -1,16 +1,18 @@
 /**
- * The typed SignalOps client for TypeScript callers (e.g. the trading app):
+ * The typed SignalOps client for TypeScript callers (e.g. the trading app), published as `@signalops/client`
+ * (`npm run client:pack` builds the tarball; see the README):
  *
- *   import { createSignalOpsClient } from 'signalops/client';
+ *   import { createSignalOpsClient } from '@signalops/client';
  *   const so = createSignalOpsClient({ url: 'http://localhost:3000', apiKey: process.env.SIGNALOPS_API_KEY! });
  *   const ready = await so.system.ready.query();
  *
  * Every procedure's input and output types come from the server's AppRouter, so a call that does not match the API
- * does not compile. This is the one stable entry point: import nothing else from the server.
+ * does not compile. In the repo, import this file (`client/index.ts`); it reads the server only through ./router,
+ * which the package build replaces with a self-contained copy of the router's types.
  */
 import { createTRPCClient, httpBatchLink, TRPCClientError } from '@trpc/client';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
-import type { AppRouter } from '../server/trpc/root';
+import type { AppRouter } from './router';
 
 export type { AppRouter };
 export type RouterInputs = inferRouterInputs<AppRouter>;
