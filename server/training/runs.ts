@@ -182,3 +182,63 @@ export async function reapStaleRuns(db: DbLike, staleSeconds: number): Promise<s
     .returning({ id: trainingRuns.id });
   return rows.map((r) => r.id);
 }
+
+// --- what the training job writes while it runs ----------------------------------------------------------------------
+
+/** Claims a queued run for a worker (only one claims it); null when it is no longer queued. */
+export async function claimRun(db: DbLike, id: string, workerId: string): Promise<Run | null> {
+  const [claimed] = await db
+    .update(trainingRuns)
+    .set({ status: 'running', startedAt: new Date(), heartbeatAt: new Date(), workerId })
+    .where(and(eq(trainingRuns.id, id), eq(trainingRuns.status, 'queued')))
+    .returning();
+  return claimed ?? null;
+}
+
+/** Refreshes the run's heartbeat; returns its status (anything but `running` means: stop). */
+export async function heartbeatRun(db: DbLike, id: string): Promise<RunStatus | null> {
+  const [r] = await db.update(trainingRuns).set({ heartbeatAt: new Date() }).where(eq(trainingRuns.id, id)).returning({ status: trainingRuns.status });
+  return r?.status ?? null;
+}
+
+export async function appendRunLog(db: DbLike, id: string, msg: string): Promise<void> {
+  await db
+    .update(trainingRuns)
+    .set({ logs: sql`${trainingRuns.logs} || ${JSON.stringify([{ at: new Date().toISOString(), msg }])}::jsonb` })
+    .where(eq(trainingRuns.id, id));
+}
+
+export async function saveRunStages(db: DbLike, id: string, stages: StageRecord[]): Promise<void> {
+  await db.update(trainingRuns).set({ stages, heartbeatAt: new Date() }).where(eq(trainingRuns.id, id));
+}
+
+/** Appends one epoch to the run's live history (the page's curves and per-epoch log lines read it). */
+export async function appendRunEpoch(db: DbLike, id: string, row: Record<string, unknown>): Promise<void> {
+  await db
+    .update(trainingRuns)
+    .set({ history: sql`${trainingRuns.history} || ${JSON.stringify([row])}::jsonb`, heartbeatAt: new Date() })
+    .where(eq(trainingRuns.id, id));
+}
+
+/** Ends a running run as succeeded with its version, in the caller's transaction; false when it was cancelled meanwhile. */
+export async function completeRun(tx: DbLike, id: string, versionId: string, result: unknown): Promise<boolean> {
+  const done = await tx
+    .update(trainingRuns)
+    .set({ versionId, result, status: 'succeeded', endedAt: new Date() })
+    .where(and(eq(trainingRuns.id, id), eq(trainingRuns.status, 'running')))
+    .returning({ id: trainingRuns.id });
+  return done.length > 0;
+}
+
+/** Ends a running run as failed with its error. */
+export async function failRun(db: DbLike, id: string, error: string): Promise<void> {
+  await db
+    .update(trainingRuns)
+    .set({ status: 'failed', error, endedAt: new Date() })
+    .where(and(eq(trainingRuns.id, id), eq(trainingRuns.status, 'running')));
+}
+
+/** Stamps the end time of a run that was cancelled while it ran. */
+export async function markRunEnded(db: DbLike, id: string): Promise<void> {
+  await db.update(trainingRuns).set({ endedAt: new Date() }).where(eq(trainingRuns.id, id));
+}
