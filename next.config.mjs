@@ -1,3 +1,8 @@
+import fs from 'node:fs';
+
+/** The inference paths, listed once (server/serving/paths.json). */
+const SERVING_PATHS = Object.keys(JSON.parse(fs.readFileSync(new URL('./server/serving/paths.json', import.meta.url), 'utf8'))).filter((p) => p !== '//');
+
 /** @type {import('next').NextConfig} */
 const nextConfig = {
   // TensorFlow.js, Postgres and the job queue run only on the server; never bundle them for the browser.
@@ -17,7 +22,7 @@ const nextConfig = {
   poweredByHeader: false,
   // Today's clients of the old Python service call these root paths; same handlers as /api/v1/*.
   async rewrites() {
-    return ['predict', 'batch-predict', 'model/info', 'reload-model', 'health'].map((p) => ({ source: `/${p}`, destination: `/api/v1/${p}` }));
+    return SERVING_PATHS.map((p) => ({ source: `/${p}`, destination: `/api/v1/${p}` }));
   },
   reactStrictMode: true,
 };

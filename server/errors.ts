@@ -67,3 +67,17 @@ export function isZodError(e: unknown): e is import('zod').ZodError {
 export function statusOf(e: DomainError): number {
   return STATUS[e.code];
 }
+
+/**
+ * A zod validation failure as the one BAD_REQUEST every transport answers (tRPC, REST, serving, CLI): each issue as
+ * `field: reason` (unknown keys named), joined by '; '; the first issue's field in `details.field`, every issue in
+ * `details.issues`.
+ */
+export function badRequestFromZod(e: import('zod').ZodError, what = 'input'): DomainError {
+  const issues = e.issues.map((i) => ({
+    field: i.path.join('.') || what,
+    message: i.code === 'unrecognized_keys' ? `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.join(', ')}` : i.message,
+  }));
+  const text = issues.slice(0, 5).map((i) => `${i.field}: ${i.message}`).join('; ') + (issues.length > 5 ? `; and ${issues.length - 5} more` : '');
+  return badRequest(text || `${what}: invalid`, { field: issues[0]?.field ?? what, issues });
+}

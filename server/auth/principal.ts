@@ -1,3 +1,4 @@
+import { DomainError } from '../errors';
 import { ROLES, type Role, type ApiScope } from '../../drizzle/schema';
 
 /** Who is calling. Every procedure declares which of these it accepts. */
@@ -70,4 +71,17 @@ export function checkAccess(p: Principal, need: Requirement): AccessDecision {
             message: `This needs an API key with the '${need.scope}' scope; key '${p.name}' has ${p.scopes.map((s) => `'${s}'`).join(', ')}.`,
           };
   }
+}
+
+/**
+ * The 401/403 decision as an error, in one place for tRPC, REST and the serve process: null when any of `needs`
+ * is met, else UNAUTHORIZED or FORBIDDEN with the reason of the last requirement checked.
+ */
+export function accessError(p: Principal, needs: Requirement | readonly Requirement[]): DomainError | null {
+  let last: AccessDecision = { ok: true };
+  for (const need of Array.isArray(needs) ? needs : [needs as Requirement]) {
+    last = checkAccess(p, need);
+    if (last.ok) return null;
+  }
+  return last.ok ? null : new DomainError(last.status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN', last.message);
 }

@@ -12,7 +12,7 @@ import { openDb } from '../db/client';
 import { openDatabase, describe, StartupError } from './boot';
 import type { CliCommand, CliContext } from '../cli/types';
 import { CliError } from '../cli/types';
-import { isDomainError } from '../errors';
+import { badRequestFromZod, isDomainError } from '../errors';
 import { systemCommands } from '../cli/system';
 import { marketCommands } from '../market/cli';
 import { trainingCommands } from '../training/cli';
@@ -120,7 +120,7 @@ main(process.argv.slice(2))
     } else if (isDomainError(e) || e instanceof StartupError) {
       message = e.message;
     } else if (e instanceof ZodError) {
-      message = e.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ');
+      message = badRequestFromZod(e).message;
       code = 2;
     } else {
       message = e instanceof Error ? (e.stack ?? e.message) : String(e);

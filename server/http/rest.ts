@@ -6,9 +6,9 @@
 import { ZodError, type ZodType } from 'zod';
 import type { Db } from '../db/client';
 import type { Principal, Requirement } from '../auth/principal';
-import { checkAccess, actorOf } from '../auth/principal';
+import { accessError, actorOf } from '../auth/principal';
 import { principalFromHeaders } from '../auth/request';
-import { DomainError, isDomainError, isZodError, statusOf } from '../errors';
+import { DomainError, badRequestFromZod, isDomainError, isZodError, statusOf } from '../errors';
 
 export interface RestContext {
   db: Db;
@@ -35,17 +35,8 @@ export function toResponse(r: PlainResponse): Response {
   return Response.json(r.body, { status: r.status });
 }
 
-function zodErrorBody(e: ZodError): PlainResponse {
-  const first = e.issues[0];
-  const field = first?.path.join('.') || undefined;
-  return errorBody(400, 'BAD_REQUEST', field ? `${field}: ${first.message}` : (first?.message ?? 'invalid input'), {
-    field,
-    issues: e.issues.map((i) => ({ field: i.path.join('.'), message: i.message })),
-  });
-}
-
 export function zodErrorResponse(e: ZodError): Response {
-  return toResponse(zodErrorBody(e));
+  return toResponse(errorOf(badRequestFromZod(e)));
 }
 
 /** Maps any thrown error to an answer: domain and validation errors → 4xx with the reason; the rest → 500 without details. */
@@ -54,7 +45,7 @@ export function errorOf(e: unknown): PlainResponse {
     const field = typeof e.details?.field === 'string' ? { field: e.details.field } : {};
     return errorBody(statusOf(e), e.code, e.message, e.details ? { ...field, details: e.details } : {});
   }
-  if (isZodError(e)) return zodErrorBody(e);
+  if (isZodError(e)) return errorOf(badRequestFromZod(e));
   console.error(JSON.stringify({ level: 'error', msg: 'unhandled REST error', err: e instanceof Error ? e.message : String(e) }));
   return errorBody(500, 'INTERNAL_SERVER_ERROR', 'Internal error; see the server log.');
 }
@@ -96,10 +87,8 @@ export function restHandler<I = undefined>(opts: {
     try {
       const db = opts.getDb();
       const principal = await principalFromHeaders(db, req.headers);
-      if (opts.need !== 'public') {
-        const d = checkAccess(principal, opts.need);
-        if (!d.ok) return errorResponse(d.status, d.status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN', d.message);
-      }
+      const denied = opts.need === 'public' ? null : accessError(principal, opts.need);
+      if (denied) return toErrorResponse(denied);
       let input = undefined as I;
       if (opts.schema) {
         const raw = opts.input ? await opts.input(req) : await readJson(req);

@@ -8,10 +8,9 @@ import os from 'node:os';
 import pg from 'pg';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
-import { ZodError } from 'zod';
 import type { Db } from '../db/client';
 import { parseConfig } from '../config';
-import { DomainError, badRequest, notFound, isDomainError, statusOf } from '../errors';
+import { DomainError, badRequest, badRequestFromZod, notFound, isDomainError, statusOf } from '../errors';
 import { FEATURE_NAMES } from '../market/indicators';
 import { TRANSFORMED_COUNT, TRANSFORM_ID } from '../market/transform';
 import { normalSymbol } from '../market/symbol';
@@ -287,7 +286,7 @@ export class InferenceEngine {
     this.stats.requests++;
     try {
       const parsed = ZPredictRequest.safeParse(input);
-      if (!parsed.success) throw zodToBadRequest(parsed.error);
+      if (!parsed.success) throw badRequestFromZod(parsed.error, 'body');
       return await this.predictParsed(parsed.data, t0);
     } catch (e) {
       this.stats.errors++;
@@ -359,7 +358,7 @@ export class InferenceEngine {
   async predictBatch(input: unknown): Promise<BatchResponse> {
     const t0 = performance.now();
     const parsed = ZBatchRequest.safeParse(input);
-    if (!parsed.success) throw zodToBadRequest(parsed.error);
+    if (!parsed.success) throw badRequestFromZod(parsed.error, 'body');
     const items = Array.isArray(parsed.data) ? parsed.data : parsed.data.requests;
     if (items.length > this.opts.maxBatchItems) {
       throw new DomainError('PAYLOAD_TOO_LARGE', `requests: ${items.length} items exceed the batch limit of ${this.opts.maxBatchItems}`, { field: 'requests' });
@@ -421,11 +420,4 @@ export class InferenceEngine {
     for (const v of this.versions.values()) v.predictor.dispose();
     this.versions.clear();
   }
-}
-
-function zodToBadRequest(e: ZodError): DomainError {
-  const i = e.issues[0];
-  const field = i.path.join('.') || 'body';
-  const msg = i.code === 'unrecognized_keys' ? `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.join(', ')}` : i.message;
-  return badRequest(`${field}: ${msg}`, { field, issues: e.issues.map((x) => ({ field: x.path.join('.'), message: x.message })) });
 }

@@ -6,11 +6,12 @@
  */
 import type { Db } from '../db/client';
 import type { Principal, Requirement } from '../auth/principal';
-import { checkAccess } from '../auth/principal';
+import { accessError } from '../auth/principal';
 import { principalFromHeaders, type HeaderSource } from '../auth/request';
-import { errorBody, errorOf, parseJsonBody, type PlainResponse } from '../http/rest';
+import { errorOf, parseJsonBody, type PlainResponse } from '../http/rest';
 import { APP_VERSION } from '../config';
 import type { InferenceEngine } from './engine';
+import paths from './paths.json';
 
 /** Caches API-key checks for a few seconds on the hot path; dropped on every serving reload (e.g. a revoked key). */
 export class AuthCache {
@@ -61,14 +62,8 @@ const PREDICT: Requirement = { role: 'analyst', scope: 'predict' };
 const RELOAD: Requirement = { role: 'engineer', scope: 'train' };
 
 async function denied(ctx: ServingContext, req: PlainRequest, needs: Requirement[]): Promise<PlainResponse | null> {
-  const p = await ctx.auth.principal(req.headers);
-  let last: ReturnType<typeof checkAccess> | null = null;
-  for (const need of needs) {
-    last = checkAccess(p, need);
-    if (last.ok) return null;
-  }
-  if (!last || last.ok) return null;
-  return errorBody(last.status, last.status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN', last.message);
+  const err = accessError(await ctx.auth.principal(req.headers), needs);
+  return err ? errorOf(err) : null;
 }
 
 export type Handler = (req: PlainRequest, ctx: ServingContext) => Promise<PlainResponse>;
@@ -111,16 +106,10 @@ export const handlers = {
   }),
 };
 
-/** Path → handler for the lean serve process (the web app maps the same paths with route files and rewrites). */
-export const ROUTES: Record<string, { method: 'GET' | 'POST'; handler: Handler }> = {
-  '/predict': { method: 'POST', handler: handlers.predict },
-  '/batch-predict': { method: 'POST', handler: handlers.batchPredict },
-  '/model/info': { method: 'GET', handler: handlers.modelInfo },
-  '/reload-model': { method: 'POST', handler: handlers.reload },
-  '/health': { method: 'GET', handler: handlers.health },
-  '/api/v1/predict': { method: 'POST', handler: handlers.predict },
-  '/api/v1/batch-predict': { method: 'POST', handler: handlers.batchPredict },
-  '/api/v1/model/info': { method: 'GET', handler: handlers.modelInfo },
-  '/api/v1/reload-model': { method: 'POST', handler: handlers.reload },
-  '/api/v1/health': { method: 'GET', handler: handlers.health },
-};
+type HandlerName = keyof typeof handlers;
+const SERVING_PATHS = Object.entries(paths).filter(([p]) => p !== '//') as [string, { method: 'GET' | 'POST'; handler: HandlerName }][];
+
+/** Path → handler: each inference path at its root (today's clients) and under /api/v1 (paths.json lists them once). */
+export const ROUTES: Record<string, { method: 'GET' | 'POST'; handler: Handler }> = Object.fromEntries(
+  SERVING_PATHS.flatMap(([p, r]) => [`/${p}`, `/api/v1/${p}`].map((path) => [path, { method: r.method, handler: handlers[r.handler] }])),
+);

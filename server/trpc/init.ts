@@ -10,9 +10,9 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import type { Db } from '../db/client';
 import type { Principal, Requirement } from '../auth/principal';
-import { checkAccess, actorOf } from '../auth/principal';
+import { accessError, actorOf } from '../auth/principal';
 import { principalFromHeaders, type HeaderSource } from '../auth/request';
-import { isDomainError, isZodError } from '../errors';
+import { badRequestFromZod, isDomainError, isZodError } from '../errors';
 import type { ApiScope } from '../../drizzle/schema';
 
 // 1. Context ------------------------------------------------------------------------------------------------------
@@ -63,8 +63,8 @@ const domainErrors = t.middleware(async ({ next }) => {
       throw new TRPCError({ code: cause.code, message: cause.message, cause });
     }
     if (isZodError(cause) && result.error.code === 'INTERNAL_SERVER_ERROR') {
-      const first = cause.issues[0];
-      throw new TRPCError({ code: 'BAD_REQUEST', message: `${first.path.join('.') || 'input'}: ${first.message}`, cause });
+      const bad = badRequestFromZod(cause);
+      throw new TRPCError({ code: 'BAD_REQUEST', message: bad.message, cause: bad });
     }
   }
   return result;
@@ -75,10 +75,8 @@ export const publicProcedure = t.procedure.use(domainErrors);
 
 function requiring(need: Requirement) {
   return publicProcedure.use(({ ctx, next }) => {
-    const decision = checkAccess(ctx.principal, need);
-    if (!decision.ok) {
-      throw new TRPCError({ code: decision.status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN', message: decision.message });
-    }
+    const denied = accessError(ctx.principal, need);
+    if (denied) throw new TRPCError({ code: denied.code as 'UNAUTHORIZED' | 'FORBIDDEN', message: denied.message, cause: denied });
     return next({ ctx: { ...ctx, actor: actorOf(ctx.principal) } });
   });
 }

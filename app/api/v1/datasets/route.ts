@@ -55,7 +55,8 @@ export const POST = restHandler({
       symbol: q.get('symbol') ?? undefined,
       timeframe: q.get('timeframe') ?? undefined,
       format: (q.get('format') ?? undefined) as never,
-      mapping: map ? parseMappingSpec(map) : undefined,
+      // The CLI's --map spec (ts=Date,open=O,…), validated by the same zod schema: a bad one is a 400 naming the field.
+      mapping: map !== null ? parseMappingSpec(map) : undefined,
       strict: strict === null ? undefined : strict === 'true' || strict === '1',
       fileName,
       actor,
