@@ -46,6 +46,16 @@ const EnvSchema = z.object({
   SIGNALOPS_PROC: z.string().default('app'),
   /** The git commit of the running code, for lineage (default: `git rev-parse HEAD` when this is a checkout). */
   SIGNALOPS_COMMIT: z.string().regex(/^[0-9a-f]{7,40}$/, 'must be a git commit hash').optional(),
+  /** Write logs to stderr (the CLI sets it, so that stdout carries only its result). */
+  SIGNALOPS_LOG_STDERR: z.enum(['0', '1']).default('0').transform((v) => v === '1'),
+  /** Don't log the TensorFlow.js backend choice (benchmarks). */
+  SIGNALOPS_TF_QUIET: z.enum(['0', '1']).default('0').transform((v) => v === '1'),
+  /** `generic`: the LSTM without the fused WASM kernels (tf ops only) — for comparisons. */
+  SIGNALOPS_LSTM_IMPL: z.enum(['auto', 'generic']).default('auto'),
+  /** A running training run whose worker has not heart-beaten for this long is failed by the maintenance tick. */
+  STALE_RUN_SECONDS: z.coerce.number().int().min(5).max(86_400).default(60),
+  /** The password of `npm run cli -- user create` when --password is not given. */
+  SIGNALOPS_NEW_PASSWORD: z.string().min(1).optional(),
 });
 
 export type Config = z.infer<typeof EnvSchema> & { dataDir: string };

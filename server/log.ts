@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { parseConfig, type Config } from './config';
 
 /**
  * Structured JSON logs, one line per event. Processes log to stdout; the CLI logs to stderr so that stdout carries
@@ -8,11 +9,19 @@ let root: Logger | undefined;
 
 export function logger(): Logger {
   if (!root) {
-    const toStderr = process.env.SIGNALOPS_LOG_STDERR === '1';
+    // The logger must work to report a bad environment: then it logs with the defaults, and the entry point stops
+    // the process with the ConfigError naming the variable.
+    let c: Pick<Config, 'SIGNALOPS_LOG_STDERR' | 'LOG_LEVEL' | 'SIGNALOPS_PROC'>;
+    try {
+      c = parseConfig();
+    } catch {
+      c = { SIGNALOPS_LOG_STDERR: process.env.SIGNALOPS_LOG_STDERR === '1', LOG_LEVEL: 'info', SIGNALOPS_PROC: process.env.SIGNALOPS_PROC ?? 'app' };
+    }
+    const toStderr = c.SIGNALOPS_LOG_STDERR;
     root = pino(
       {
-        level: process.env.LOG_LEVEL || 'info',
-        base: { proc: process.env.SIGNALOPS_PROC ?? 'app', pid: process.pid },
+        level: c.LOG_LEVEL,
+        base: { proc: c.SIGNALOPS_PROC, pid: process.pid },
         redact: {
           paths: ['password', '*.password', 'key', '*.key', 'token', '*.token', 'secret', '*.secret', 'authorization', '*.authorization'],
           censor: '[redacted]',

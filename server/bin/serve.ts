@@ -64,7 +64,7 @@ export function createServeHandler(ctx: ServingContext) {
 async function main() {
   const cfg = config();
   const log = logger();
-  const port = Number(process.env.INFERENCE_PORT || 8080);
+  const port = cfg.INFERENCE_PORT;
   const database = await openDatabase({ owner: 'worker', boot: false, join: true, log });
   process.env.DATABASE_URL = database.url; // appDb() of this process
   const ctx = await servingContext();

@@ -23,7 +23,7 @@ export function appDb(): DbHandle {
     if (!url) {
       throw new Error('No database: set DATABASE_URL, or start SignalOps with `npm start` (it boots the embedded PostgreSQL).');
     }
-    g.__signalopsDb = openDb(url, { applicationName: `signalops-${process.env.SIGNALOPS_PROC ?? 'app'}` });
+    g.__signalopsDb = openDb(url, { applicationName: `signalops-${config().SIGNALOPS_PROC}` });
   }
   return g.__signalopsDb;
 }

@@ -26,11 +26,8 @@ async function ping(data: unknown, ctx: JobContext) {
   return { pong: true, message: d.message ?? null, workerId: ctx.workerId, host: hostName(), pid: process.pid, at: new Date().toISOString() };
 }
 
-/** A run whose worker has not heart-beaten for this long is failed (its heartbeat is every 2 s). */
-export const STALE_RUN_SECONDS = 60;
-
 async function maintenance(_data: unknown, ctx: JobContext) {
-  const reaped = await reapStaleRuns(ctx.db, Number(process.env.STALE_RUN_SECONDS ?? STALE_RUN_SECONDS));
+  const reaped = await reapStaleRuns(ctx.db, config().STALE_RUN_SECONDS);
   if (reaped.length) ctx.log.warn({ runs: reaped }, 'failed runs whose worker stopped responding');
   const fired = await fireDueSchedules(ctx.db, ctx.log);
   return { reaped, fired, staleWorkerSeconds: config().WORKER_STALE_SECONDS };

@@ -23,6 +23,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { logger } from '../log';
+import { config } from '../config';
 
 export type {
   Tensor,
@@ -70,10 +71,7 @@ export function tfInfo(): TfInfo | null {
 }
 
 function requestedBackend(): 'auto' | BackendName {
-  const raw = (process.env.TF_BACKEND ?? 'auto').trim().toLowerCase();
-  if (raw === '' || raw === 'auto') return 'auto';
-  if (raw === 'node' || raw === 'wasm' || raw === 'cpu') return raw;
-  throw new Error(`TF_BACKEND must be one of auto, node, wasm, cpu (got '${process.env.TF_BACKEND}')`);
+  return config().TF_BACKEND; // parsed in config.ts: a bad value names the variable
 }
 
 async function tryNode(): Promise<boolean> {
@@ -162,7 +160,7 @@ async function doInit(): Promise<TfInfo> {
 }
 
 function logChoice(i: TfInfo): void {
-  if (process.env.SIGNALOPS_TF_QUIET === '1') return;
+  if (config().SIGNALOPS_TF_QUIET) return;
   logger().info({ tf: i }, 'tensorflow backend selected');
 }
 

@@ -16,6 +16,7 @@
  * {@link lstmBackward} consumes it; {@link lstmLastHidden} wraps both in `tf.customGrad` for use under autograd.
  * The input gradient is not computed (the LSTM is the first layer, fed with data); under customGrad it is zeros.
  */
+import { config } from '../config';
 import { getTf, type Tensor, type Tensor1D, type Tensor2D, type Tensor3D } from './backend';
 import { LSTM_BWD_KERNEL, LSTM_FWD_KERNEL, registerWasmLstmKernels } from './lstm-wasm';
 import { logger } from '../log';
@@ -248,7 +249,7 @@ export function lstmLastHidden(x: Tensor3D, p: LstmParams): Tensor2D {
 // ---------------------------------------------------------------------------------------------------------------
 
 export type LstmImplementation = 'auto' | 'generic';
-let requested: LstmImplementation = process.env.SIGNALOPS_LSTM_IMPL === 'generic' ? 'generic' : 'auto';
+let requested: LstmImplementation | null = null; // null: SIGNALOPS_LSTM_IMPL (config.ts)
 let wasmCheck: boolean | null = null;
 
 /** 'auto' (default): fused WASM kernels on the WASM backend when they pass the self-check; 'generic': tf ops only. */
@@ -262,7 +263,7 @@ export function lstmImplementation(): 'wasm-fused' | 'generic' {
 }
 
 function useWasmKernels(): boolean {
-  if (requested === 'generic') return false;
+  if ((requested ?? config().SIGNALOPS_LSTM_IMPL) === 'generic') return false;
   const tf = getTf();
   if (tf.getBackend() !== 'wasm') return false;
   if (wasmCheck === null) {
