@@ -1,9 +1,11 @@
 'use client';
-import { useState } from 'react';
+import { useRef, useState, type RefObject } from 'react';
 import { useRouter } from 'next/navigation';
 import { useMutation } from '@tanstack/react-query';
 import { useTRPC } from '@/app/_trpc/client';
 import { Badge } from '@/components/ui/Badge';
+import { ConfirmButton } from './ConfirmButton';
+import { errorText } from './trpcError';
 
 const SCOPES = ['predict', 'read', 'train', 'admin'] as const;
 type Scope = (typeof SCOPES)[number];
@@ -28,6 +30,51 @@ function stateOf(k: ApiKeyRow): ['ok' | 'bad' | 'warn', string] {
   return ['ok', 'active'];
 }
 
+/**
+ * Copies `text` to the clipboard. Where the Clipboard API is missing or refused (plain http on another host, an
+ * old browser), it selects the text in `target` instead so Ctrl+C / ⌘C copies it, and says so.
+ */
+function CopyButton({ text, target }: { text: string; target: RefObject<HTMLElement | null> }) {
+  const [state, setState] = useState<'idle' | 'copied' | 'selected'>('idle');
+  const selectTarget = () => {
+    const el = target.current;
+    const sel = typeof window !== 'undefined' ? window.getSelection() : null;
+    if (!el || !sel) return false;
+    sel.selectAllChildren(el);
+    return true;
+  };
+  return (
+    <>
+      <button
+        type="button"
+        onClick={async () => {
+          try {
+            if (!navigator.clipboard?.writeText) throw new Error('no clipboard API');
+            await navigator.clipboard.writeText(text);
+            setState('copied');
+          } catch {
+            // Fallback: select it; the legacy copy command works in many browsers where the API does not.
+            let copied = false;
+            if (selectTarget()) {
+              try {
+                copied = document.execCommand('copy');
+              } catch {
+                copied = false;
+              }
+            }
+            setState(copied ? 'copied' : 'selected');
+          }
+        }}
+      >
+        {state === 'copied' ? 'Copied' : 'Copy key'}
+      </button>
+      <span role="status" aria-live="polite">
+        {state === 'copied' ? 'Copied to the clipboard.' : state === 'selected' ? 'Selected: press Ctrl+C (⌘C) to copy.' : ''}
+      </span>
+    </>
+  );
+}
+
 export function ApiKeysPanel({ keys }: { keys: ApiKeyRow[] }) {
   const trpc = useTRPC();
   const router = useRouter();
@@ -45,6 +92,7 @@ export function ApiKeysPanel({ keys }: { keys: ApiKeyRow[] }) {
     }),
   );
   const revoke = useMutation(trpc.apiKeys.revoke.mutationOptions({ onSuccess: () => router.refresh() }));
+  const keyRef = useRef<HTMLElement>(null);
   return (
     <div className="card" data-testid="api-keys">
       <h2>API keys</h2>
@@ -89,8 +137,9 @@ export function ApiKeysPanel({ keys }: { keys: ApiKeyRow[] }) {
       {created ? (
         <div className="notice" data-testid="new-api-key">
           Key <strong>{created.name}</strong> created. Copy it now — it will not be shown again:
-          <div style={{ marginTop: 6 }}>
-            <code>{created.key}</code>
+          <div className="inline-action" style={{ marginTop: 6 }}>
+            <code ref={keyRef}>{created.key}</code>
+            <CopyButton key={created.key} text={created.key} target={keyRef} />
           </div>
         </div>
       ) : null}
@@ -127,9 +176,21 @@ export function ApiKeysPanel({ keys }: { keys: ApiKeyRow[] }) {
                     <td>{fmt(k.lastUsedAt)}</td>
                     <td>
                       {!k.revokedAt ? (
-                        <button type="button" className="danger" onClick={() => revoke.mutate({ id: k.id })} disabled={revoke.isPending}>
-                          Revoke
-                        </button>
+                        <ConfirmButton
+                          label="Revoke"
+                          buttonClassName="danger"
+                          groupLabel={`Confirm revoking ${k.name}`}
+                          question={
+                            <>
+                              Revoke <strong>{k.name}</strong>? Clients using it are refused at once; this cannot be undone.
+                            </>
+                          }
+                          confirmLabel="Revoke it"
+                          pendingLabel="Revoking…"
+                          pending={revoke.isPending && revoke.variables?.id === k.id}
+                          error={revoke.error && revoke.variables?.id === k.id ? errorText(revoke.error) : null}
+                          onConfirm={() => revoke.mutateAsync({ id: k.id })}
+                        />
                       ) : null}
                     </td>
                   </tr>

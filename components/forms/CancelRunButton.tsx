@@ -2,6 +2,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useTRPC } from '@/app/_trpc/client';
 import { errorText } from './trpcError';
+import { ConfirmButton } from './ConfirmButton';
 
 /** Cancels a queued or running run (a running one stops at its next epoch boundary or stage). */
 export function CancelRunButton({ id }: { id: string }) {
@@ -14,14 +15,18 @@ export function CancelRunButton({ id }: { id: string }) {
   );
   return (
     <span className="inline-action">
-      <button type="button" className="danger" disabled={cancel.isPending} onClick={() => cancel.mutate({ id })}>
-        {cancel.isPending ? 'Cancelling…' : 'Cancel run'}
-      </button>
-      {cancel.error ? (
-        <span className="error" role="alert">
-          {errorText(cancel.error)}
-        </span>
-      ) : null}
+      <ConfirmButton
+        label="Cancel run"
+        buttonClassName="danger"
+        groupLabel="Confirm cancelling the run"
+        question="Cancel this run? No version will be registered from it."
+        confirmLabel="Yes, cancel run"
+        keepLabel="Keep running"
+        pendingLabel="Cancelling…"
+        pending={cancel.isPending}
+        error={cancel.error ? errorText(cancel.error) : null}
+        onConfirm={() => cancel.mutateAsync({ id })}
+      />
     </span>
   );
 }

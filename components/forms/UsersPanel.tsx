@@ -4,6 +4,8 @@ import { useRouter } from 'next/navigation';
 import { useMutation } from '@tanstack/react-query';
 import { useTRPC } from '@/app/_trpc/client';
 import { Badge } from '@/components/ui/Badge';
+import { ConfirmButton } from './ConfirmButton';
+import { errorText } from './trpcError';
 
 const ROLES = ['analyst', 'engineer', 'admin'] as const;
 type Role = (typeof ROLES)[number];
@@ -34,6 +36,11 @@ export function UsersPanel({ users, currentUserId }: { users: UserRow[]; current
     }),
   );
   const update = useMutation(trpc.users.update.mutationOptions({ onSuccess: () => router.refresh() }));
+  /** A role change that lowers someone's rights waits for a confirmation. */
+  const [pendingRole, setPendingRole] = useState<{ id: string; role: Role } | null>(null);
+  const updateError = update.error ? errorText(update.error) : null;
+  /** A failed "disable" shows its error in that row's confirm step; other failures above the table. */
+  const disableFailedFor = updateError && update.variables?.disabled === true ? update.variables.id : null;
   return (
     <div className="card" data-testid="users">
       <h2>Users</h2>
@@ -68,7 +75,11 @@ export function UsersPanel({ users, currentUserId }: { users: UserRow[]; current
         </button>
       </form>
       {create.error ? <div className="error">{create.error.message}</div> : null}
-      {update.error ? <div className="error">{update.error.message}</div> : null}
+      {updateError && !disableFailedFor ? (
+        <div className="error" role="alert">
+          {updateError}
+        </div>
+      ) : null}
       <div className="table-wrap" style={{ marginTop: 14 }}>
         <table>
           <thead>
@@ -81,28 +92,85 @@ export function UsersPanel({ users, currentUserId }: { users: UserRow[]; current
             </tr>
           </thead>
           <tbody>
-            {users.map((u) => (
-              <tr key={u.id}>
-                <td>
-                  {u.username}
-                  {u.id === currentUserId ? <span className="muted"> (you)</span> : null}
-                </td>
-                <td>
-                  <select aria-label={`Role of ${u.username}`} value={u.role} onChange={(e) => update.mutate({ id: u.id, role: e.target.value as Role })}>
-                    {ROLES.map((r) => (
-                      <option key={r}>{r}</option>
-                    ))}
-                  </select>
-                </td>
-                <td>{u.disabledAt ? <Badge tone="bad">disabled</Badge> : <Badge tone="ok">active</Badge>}</td>
-                <td>{u.lastLoginAt ? new Date(u.lastLoginAt).toISOString().slice(0, 16).replace('T', ' ') : '—'}</td>
-                <td>
-                  <button type="button" onClick={() => update.mutate({ id: u.id, disabled: !u.disabledAt })}>
-                    {u.disabledAt ? 'Enable' : 'Disable'}
-                  </button>
-                </td>
-              </tr>
-            ))}
+            {users.map((u) => {
+              const self = u.id === currentUserId;
+              const lowering = pendingRole?.id === u.id ? pendingRole.role : null;
+              return (
+                <tr key={u.id}>
+                  <td>
+                    {u.username}
+                    {self ? <span className="muted"> (you)</span> : null}
+                  </td>
+                  <td>
+                    <select
+                      aria-label={`Role of ${u.username}`}
+                      aria-describedby={self ? 'users-self-note' : undefined}
+                      value={lowering ?? u.role}
+                      disabled={self || update.isPending}
+                      onChange={(e) => {
+                        const next = e.target.value as Role;
+                        if (ROLES.indexOf(next) < ROLES.indexOf(u.role)) setPendingRole({ id: u.id, role: next });
+                        else {
+                          setPendingRole(null);
+                          update.mutate({ id: u.id, role: next });
+                        }
+                      }}
+                    >
+                      {ROLES.map((r) => (
+                        <option key={r}>{r}</option>
+                      ))}
+                    </select>
+                    {lowering ? (
+                      <div className="confirm" role="group" aria-label={`Confirm role change of ${u.username}`}>
+                        <span>
+                          Make <strong>{u.username}</strong> {lowering} (now {u.role})?
+                        </span>
+                        <button
+                          type="button"
+                          className="danger"
+                          disabled={update.isPending}
+                          onClick={() => update.mutateAsync({ id: u.id, role: lowering }).then(() => setPendingRole(null), () => undefined)}
+                        >
+                          Make {lowering}
+                        </button>
+                        <button type="button" onClick={() => setPendingRole(null)} disabled={update.isPending}>
+                          Keep {u.role}
+                        </button>
+                      </div>
+                    ) : null}
+                  </td>
+                  <td>{u.disabledAt ? <Badge tone="bad">disabled</Badge> : <Badge tone="ok">active</Badge>}</td>
+                  <td>{u.lastLoginAt ? new Date(u.lastLoginAt).toISOString().slice(0, 16).replace('T', ' ') : '—'}</td>
+                  <td>
+                    {self ? (
+                      <span className="muted" id="users-self-note">
+                        Another admin must disable you or change your role.
+                      </span>
+                    ) : u.disabledAt ? (
+                      <button type="button" disabled={update.isPending} onClick={() => update.mutate({ id: u.id, disabled: false })}>
+                        Enable
+                      </button>
+                    ) : (
+                      <ConfirmButton
+                        label="Disable"
+                        buttonClassName="danger"
+                        groupLabel={`Confirm disabling ${u.username}`}
+                        question={
+                          <>
+                            Disable <strong>{u.username}</strong>? They are signed out now and cannot sign in until enabled.
+                          </>
+                        }
+                        confirmLabel={`Disable ${u.username}`}
+                        pendingLabel="Disabling…"
+                        pending={update.isPending}
+                        error={disableFailedFor === u.id ? updateError : null}
+                        onConfirm={() => update.mutateAsync({ id: u.id, disabled: true })}
+                      />
+                    )}
+                  </td>
+                </tr>
+              );
+            })}
           </tbody>
         </table>
       </div>

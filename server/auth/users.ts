@@ -1,6 +1,6 @@
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import type { Db } from '../db/client';
+import type { Db, DbLike } from '../db/client';
 import { users, sessions, ROLES, type Role } from '../../drizzle/schema';
 import { hashPassword, verifyPassword, randomPassword } from './passwords';
 import { recordAudit } from './audit';
@@ -72,14 +72,32 @@ export async function createUser(db: Db, input: z.infer<typeof ZCreateUserReques
   });
 }
 
-async function activeAdminCount(db: Db): Promise<number> {
-  const [r] = await db
-    .select({ n: sql<number>`count(*)::int` })
+/**
+ * The ids of the active admins, their rows locked (in id order, so concurrent callers cannot deadlock): two
+ * concurrent demotions cannot both see "another admin is left".
+ */
+async function lockActiveAdmins(db: DbLike): Promise<string[]> {
+  const rows = await db
+    .select({ id: users.id })
     .from(users)
-    .where(and(eq(users.role, 'admin'), isNull(users.disabledAt)));
-  return r.n;
+    .where(and(eq(users.role, 'admin'), isNull(users.disabledAt)))
+    .orderBy(asc(users.id))
+    .for('update');
+  return rows.map((r) => r.id);
 }
 
+/** Is `actor` (the audit actor string of the caller, see actorOf: `user:<name>`) the user `username` themselves? */
+function isSelf(actor: string, username: string): boolean {
+  return actor.toLowerCase() === `user:${username}`.toLowerCase();
+}
+
+/**
+ * Changes a user's role, enabled state or password.
+ *
+ * Two rules keep the system administrable: nobody disables or demotes themselves (an admin who does so by mistake
+ * locks themselves out; another admin, or the CLI, must do it), and the last active admin is never disabled or
+ * demoted (by anyone, the CLI included: make another admin first).
+ */
 export async function updateUser(
   db: Db,
   input: { id: string; role?: Role; disabled?: boolean; password?: string },
@@ -87,19 +105,34 @@ export async function updateUser(
 ): Promise<PublicUser> {
   const [cur] = await db.select().from(users).where(eq(users.id, input.id));
   if (!cur) throw notFound(`No user with id ${input.id}.`);
-  const demoting = (input.role && input.role !== 'admin') || input.disabled === true;
-  if (cur.role === 'admin' && !cur.disabledAt && demoting && (await activeAdminCount(db)) <= 1) {
-    throw new DomainError('CONFLICT', `'${cur.username}' is the last active admin; make another admin first.`);
+  const role = input.role === undefined ? undefined : ZRole.parse(input.role);
+  const demoting = role !== undefined && role !== cur.role && ROLES.indexOf(role) < ROLES.indexOf(cur.role);
+  const disabling = input.disabled === true && !cur.disabledAt;
+  if (isSelf(actor, cur.username) && (disabling || demoting)) {
+    throw new DomainError(
+      'CONFLICT',
+      disabling
+        ? `You cannot disable your own account ('${cur.username}'); another admin must do it.`
+        : `You cannot lower your own role (${cur.role} → ${role}); another admin must do it.`,
+      { reason: 'self', field: disabling ? 'disabled' : 'role' },
+    );
   }
   const patch: Partial<typeof users.$inferInsert> = {};
-  if (input.role) patch.role = ZRole.parse(input.role);
-  if (input.disabled !== undefined) patch.disabledAt = input.disabled ? new Date() : null;
+  if (role) patch.role = role;
+  if (input.disabled !== undefined) patch.disabledAt = input.disabled ? (cur.disabledAt ?? new Date()) : null;
   if (input.password !== undefined) {
     const pw = ZPassword.safeParse(input.password);
     if (!pw.success) throw badRequest(`password ${pw.error.issues[0].message}`, { field: 'password' });
     patch.passwordHash = await hashPassword(input.password);
   }
+  const losesAdmin = cur.role === 'admin' && ((role !== undefined && role !== 'admin') || input.disabled === true);
   return db.transaction(async (tx) => {
+    if (losesAdmin) {
+      const admins = await lockActiveAdmins(tx);
+      if (admins.length <= 1 && admins.includes(input.id)) {
+        throw new DomainError('CONFLICT', `'${cur.username}' is the last active admin; make another admin first.`, { reason: 'last-admin' });
+      }
+    }
     const [u] = await tx.update(users).set(patch).where(eq(users.id, input.id)).returning(publicColumns);
     // Disabling a user or changing their password ends their sessions.
     if (input.disabled || input.password !== undefined) await tx.delete(sessions).where(eq(sessions.userId, input.id));
@@ -111,6 +144,23 @@ export async function updateUser(
     });
     return u;
   });
+}
+
+/** The user named `username` (case-insensitive), or a NOT_FOUND that says where to look. */
+export async function requireUserByName(db: Db, username: string): Promise<PublicUser> {
+  const [u] = await db
+    .select(publicColumns)
+    .from(users)
+    .where(sql`lower(${users.username}) = lower(${username})`);
+  if (!u) throw notFound(`No user named '${username}' (see \`user list\`).`);
+  return u;
+}
+
+/** Sets a new random password (returned once; only its hash is kept) and ends the user's sessions. */
+export async function resetPassword(db: Db, id: string, actor: string): Promise<{ user: PublicUser; password: string }> {
+  const password = randomPassword();
+  const user = await updateUser(db, { id, password }, actor);
+  return { user, password };
 }
 
 /** Checks a username/password pair. The same message for an unknown user and a wrong password. */

@@ -1,8 +1,19 @@
 import { readiness } from '../monitoring/health';
 import { createApiKey, listApiKeys, revokeApiKey, ZCreateApiKeyRequest } from '../auth/apikeys';
-import { createUser } from '../auth/users';
+import { createUser, listUsers, requireUserByName, updateUser, resetPassword, type PublicUser } from '../auth/users';
 import { CliError, type CliCommand } from './types';
-import { API_SCOPES } from '../../drizzle/schema';
+import { API_SCOPES, ROLES, type Role } from '../../drizzle/schema';
+
+/** The value of a required string option, or a usage error naming it. */
+function requiredOption(values: Record<string, unknown>, name: string): string {
+  const v = values[name];
+  if (typeof v !== 'string' || !v.trim()) throw new CliError(`--${name} is required`, 2);
+  return v.trim();
+}
+
+const when = (d: Date | null) => (d ? d.toISOString().slice(0, 16).replace('T', ' ') : '—');
+const userLine = (u: PublicUser) =>
+  `${u.username.padEnd(24)} ${u.role.padEnd(9)} ${(u.disabledAt ? 'disabled' : 'active').padEnd(9)} ${when(u.lastLoginAt).padEnd(17)} ${u.createdBy}`;
 
 export const systemCommands: Record<string, CliCommand> = {
   status: {
@@ -92,6 +103,70 @@ export const systemCommands: Record<string, CliCommand> = {
       if (!password) throw new CliError('--password (or SIGNALOPS_NEW_PASSWORD) is required', 2);
       const u = await createUser(ctx.db, { username: String(values.username ?? ''), role: values.role as never, password }, ctx.actor);
       ctx.result({ user: u }, `Created ${u.role} '${u.username}'.`);
+    },
+  },
+
+  'user list': {
+    summary: 'list users: role, state, last login (never passwords)',
+    usage: 'user list',
+    async run(ctx) {
+      const list = await listUsers(ctx.db);
+      ctx.result(
+        { users: list },
+        list.length
+          ? [`${'USERNAME'.padEnd(24)} ${'ROLE'.padEnd(9)} ${'STATE'.padEnd(9)} ${'LAST LOGIN (UTC)'.padEnd(17)} CREATED BY`, ...list.map(userLine)].join('\n')
+          : 'No users.',
+      );
+    },
+  },
+
+  'user enable': {
+    summary: 'enable a disabled user (e.g. an admin who was locked out)',
+    usage: 'user enable --username U',
+    options: { username: { type: 'string', description: 'login name (see `user list`)' } },
+    async run(ctx, { values }) {
+      const target = await requireUserByName(ctx.db, requiredOption(values, 'username'));
+      if (!target.disabledAt) {
+        ctx.result({ user: target, changed: false }, `'${target.username}' is already active.`);
+        return;
+      }
+      const u = await updateUser(ctx.db, { id: target.id, disabled: false }, ctx.actor);
+      ctx.result({ user: u, changed: true }, `Enabled ${u.role} '${u.username}'.`);
+    },
+  },
+
+  'user set-role': {
+    summary: 'change a user\'s role (the last active admin cannot be demoted)',
+    usage: 'user set-role --username U --role analyst|engineer|admin',
+    options: {
+      username: { type: 'string', description: 'login name (see `user list`)' },
+      role: { type: 'string', description: ROLES.join(', ') },
+    },
+    async run(ctx, { values }) {
+      const username = requiredOption(values, 'username');
+      const role = requiredOption(values, 'role');
+      if (!(ROLES as readonly string[]).includes(role)) throw new CliError(`--role: '${role}' is not a role; use one of ${ROLES.join(', ')}`, 2);
+      const target = await requireUserByName(ctx.db, username);
+      const u = await updateUser(ctx.db, { id: target.id, role: role as Role }, ctx.actor);
+      ctx.result(
+        { user: u, changed: target.role !== u.role },
+        target.role === u.role ? `'${u.username}' is already ${u.role}.` : `'${u.username}' is now ${u.role} (was ${target.role}).`,
+      );
+    },
+  },
+
+  'user reset-password': {
+    summary: 'give a user a new random password (printed once) and end their sessions',
+    usage: 'user reset-password --username U',
+    options: { username: { type: 'string', description: 'login name (see `user list`)' } },
+    async run(ctx, { values }) {
+      const target = await requireUserByName(ctx.db, requiredOption(values, 'username'));
+      const { user, password } = await resetPassword(ctx.db, target.id, ctx.actor);
+      ctx.result(
+        { user, password },
+        `New password for ${user.role} '${user.username}'${user.disabledAt ? ' (still disabled: see `user enable`)' : ''}; their sessions were ended.\n` +
+          `Copy it now — it is not shown again:\n\n  ${password}\n`,
+      );
     },
   },
 };

@@ -146,6 +146,47 @@ describe('auth and roles', () => {
     const first = list.find((u) => u.username === 'admin')!;
     const me = list.find((u) => u.username !== 'admin')!;
     await admin.users.update({ id: first.id, role: 'analyst' });
+    // Now `me` is the only admin: not even the CLI (to which the self rule does not apply) may disable or demote them.
+    const cli = callerAs(db2, { kind: 'cli' });
+    await expect(cli.users.update({ id: me.id, disabled: true })).rejects.toMatchObject({ code: 'CONFLICT', message: /last active admin/ });
+    await expect(cli.users.update({ id: me.id, role: 'engineer' })).rejects.toMatchObject({ code: 'CONFLICT', message: /last active admin/ });
     await expect(admin.users.update({ id: me.id, disabled: true })).rejects.toMatchObject({ code: 'CONFLICT' });
+  });
+
+  it('nobody disables or demotes themselves (409 saying another admin must), even with a second admin present', async () => {
+    const db3 = (await createTestDb()).db;
+    const a = await userCaller(db3, 'admin');
+    const b = await userCaller(db3, 'admin');
+    const self = (await a.auth.me()) as { username: string };
+    const list = await a.users.list();
+    const meA = list.find((u) => u.username === self.username)!;
+    const other = list.find((u) => u.id !== meA.id)!;
+
+    const disable = a.users.update({ id: meA.id, disabled: true });
+    await expect(disable).rejects.toMatchObject({ code: 'CONFLICT', message: /cannot disable your own account.*another admin must/ });
+    await expect(a.users.update({ id: meA.id, role: 'engineer' })).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message: /cannot lower your own role \(admin → engineer\); another admin must/,
+    });
+    await expect(a.users.update({ id: meA.id, role: 'analyst', disabled: true })).rejects.toMatchObject({ code: 'CONFLICT' });
+    // nothing changed
+    const after = (await a.users.list()).find((u) => u.id === meA.id)!;
+    expect(after).toMatchObject({ role: 'admin', disabledAt: null });
+    // A no-op on oneself and a password change are fine; so is another admin doing it.
+    await expect(a.users.update({ id: meA.id, role: 'admin' })).resolves.toMatchObject({ role: 'admin' });
+    await expect(b.users.update({ id: meA.id, disabled: true })).resolves.toMatchObject({ username: meA.username });
+    expect((await b.users.list()).find((u) => u.id === meA.id)!.disabledAt).not.toBeNull();
+    // and `other` (b) is now the last active admin, so b cannot be disabled by anyone
+    await expect(b.users.update({ id: other.id, disabled: true })).rejects.toMatchObject({ code: 'CONFLICT' });
+  });
+
+  it('the self rule holds when the name differs only in case', async () => {
+    const db4 = (await createTestDb()).db;
+    const admin = await userCaller(db4, 'admin');
+    await userCaller(db4, 'admin');
+    const me = (await admin.auth.me()) as { username: string };
+    const row = (await admin.users.list()).find((u) => u.username === me.username)!;
+    const shouting = callerAs(db4, { kind: 'user', userId: row.id, username: me.username.toUpperCase(), role: 'admin', sessionHash: null });
+    await expect(shouting.users.update({ id: row.id, disabled: true })).rejects.toMatchObject({ code: 'CONFLICT' });
   });
 });
