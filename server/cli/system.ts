@@ -2,14 +2,10 @@ import { readiness } from '../monitoring/health';
 import { createApiKey, listApiKeys, revokeApiKey, ZCreateApiKeyRequest } from '../auth/apikeys';
 import { createUser, listUsers, requireUserByName, updateUser, resetPassword, type PublicUser } from '../auth/users';
 import { CliError, type CliCommand } from './types';
+import { optList, optString, parseOptions, requiredString } from './options';
+import { config } from '../config';
 import { API_SCOPES, ROLES, type Role } from '../../drizzle/schema';
 
-/** The value of a required string option, or a usage error naming it. */
-function requiredOption(values: Record<string, unknown>, name: string): string {
-  const v = values[name];
-  if (typeof v !== 'string' || !v.trim()) throw new CliError(`--${name} is required`, 2);
-  return v.trim();
-}
 
 const when = (d: Date | null) => (d ? d.toISOString().slice(0, 16).replace('T', ' ') : '—');
 const userLine = (u: PublicUser) =>
@@ -44,19 +40,8 @@ export const systemCommands: Record<string, CliCommand> = {
       expires: { type: 'string', description: 'optional expiry date/time (ISO 8601)' },
     },
     async run(ctx, { values }) {
-      const input = ZCreateApiKeyRequest.safeParse({
-        name: values.name,
-        scopes: String(values.scopes ?? '')
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean),
-        expiresAt: values.expires,
-      });
-      if (!input.success) {
-        const i = input.error.issues[0];
-        throw new CliError(`--${i.path[0] === 'expiresAt' ? 'expires' : String(i.path[0])}: ${i.message}`, 2);
-      }
-      const { key, apiKey } = await createApiKey(ctx.db, input.data, ctx.actor);
+      const input = parseOptions(ZCreateApiKeyRequest, { name: optString(values, 'name'), scopes: optList(values, 'scopes') ?? [], expiresAt: optString(values, 'expires') }, { expiresAt: 'expires' });
+      const { key, apiKey } = await createApiKey(ctx.db, input, ctx.actor);
       ctx.result(
         { key, apiKey },
         `Created API key '${apiKey.name}' (scopes: ${apiKey.scopes.join(', ')}${apiKey.expiresAt ? `, expires ${apiKey.expiresAt.toISOString()}` : ''}).\n` +
@@ -99,9 +84,9 @@ export const systemCommands: Record<string, CliCommand> = {
       password: { type: 'string', description: 'initial password (≥ 8 characters)' },
     },
     async run(ctx, { values }) {
-      const password = (values.password as string | undefined) ?? process.env.SIGNALOPS_NEW_PASSWORD;
+      const password = optString(values, 'password') ?? config().SIGNALOPS_NEW_PASSWORD;
       if (!password) throw new CliError('--password (or SIGNALOPS_NEW_PASSWORD) is required', 2);
-      const u = await createUser(ctx.db, { username: String(values.username ?? ''), role: values.role as never, password }, ctx.actor);
+      const u = await createUser(ctx.db, { username: optString(values, 'username') ?? '', role: optString(values, 'role') as never, password }, ctx.actor);
       ctx.result({ user: u }, `Created ${u.role} '${u.username}'.`);
     },
   },
@@ -125,7 +110,7 @@ export const systemCommands: Record<string, CliCommand> = {
     usage: 'user enable --username U',
     options: { username: { type: 'string', description: 'login name (see `user list`)' } },
     async run(ctx, { values }) {
-      const target = await requireUserByName(ctx.db, requiredOption(values, 'username'));
+      const target = await requireUserByName(ctx.db, requiredString(values, 'username'));
       if (!target.disabledAt) {
         ctx.result({ user: target, changed: false }, `'${target.username}' is already active.`);
         return;
@@ -143,8 +128,8 @@ export const systemCommands: Record<string, CliCommand> = {
       role: { type: 'string', description: ROLES.join(', ') },
     },
     async run(ctx, { values }) {
-      const username = requiredOption(values, 'username');
-      const role = requiredOption(values, 'role');
+      const username = requiredString(values, 'username');
+      const role = requiredString(values, 'role');
       if (!(ROLES as readonly string[]).includes(role)) throw new CliError(`--role: '${role}' is not a role; use one of ${ROLES.join(', ')}`, 2);
       const target = await requireUserByName(ctx.db, username);
       const u = await updateUser(ctx.db, { id: target.id, role: role as Role }, ctx.actor);
@@ -160,7 +145,7 @@ export const systemCommands: Record<string, CliCommand> = {
     usage: 'user reset-password --username U',
     options: { username: { type: 'string', description: 'login name (see `user list`)' } },
     async run(ctx, { values }) {
-      const target = await requireUserByName(ctx.db, requiredOption(values, 'username'));
+      const target = await requireUserByName(ctx.db, requiredString(values, 'username'));
       const { user, password } = await resetPassword(ctx.db, target.id, ctx.actor);
       ctx.result(
         { user, password },

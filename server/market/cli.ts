@@ -1,3 +1,4 @@
+import { optString, type OptionValues } from '../cli/options';
 import type { CliCommand } from '../cli/types';
 import { CliError } from '../cli/types';
 import { datasetFeatures } from './feature-table';
@@ -7,13 +8,8 @@ import { FormatOptionSchema, parseMappingSpec } from './parse/formats';
 import { listDatasets } from './store';
 import { parseOrThrow } from './validate';
 
-type Values = Record<string, string | boolean | string[] | undefined>;
-
-const str = (v: Values, k: string): string | undefined => {
-  const x = v[k];
-  if (Array.isArray(x)) return x[x.length - 1];
-  return typeof x === 'string' ? x : undefined;
-};
+type Values = OptionValues;
+const str = optString;
 
 const fmtInt = (n: number) => n.toLocaleString('en-US');
 

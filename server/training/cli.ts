@@ -2,6 +2,7 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { CliError, type CliCommand, type CliContext } from '../cli/types';
+import { optList, optNumber, optString, parseOptions, requiredString, type OptionValues } from '../cli/options';
 import { startRun, getRun, cancelRun, type Run } from './runs';
 import { executeRun } from './pipeline';
 import { ZTrainRequest, type TrainRequestInput } from './params';
@@ -33,42 +34,28 @@ const TRAIN_OPTIONS = {
   inline: { type: 'boolean', description: 'run the training in this process instead of a worker (implies --wait)' },
 } as const;
 
-function num(values: Record<string, unknown>, key: string): number | undefined {
-  const v = values[key];
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new CliError(`--${key}: '${String(v)}' is not a number`, 2);
-  return n;
-}
 
-function trainRequestFrom(values: Record<string, unknown>): TrainRequestInput {
-  if (!values.dataset) throw new CliError('--dataset is required (see `npm run cli -- datasets`)', 2);
+function trainRequestFrom(values: OptionValues): TrainRequestInput {
   const input: Record<string, unknown> = {
-    dataset: values.dataset,
-    modelType: values.model,
-    modelName: values.name,
-    units: num(values, 'units'),
-    window: num(values, 'window'),
-    horizon: num(values, 'horizon'),
-    k: num(values, 'k'),
-    threshold: num(values, 'threshold'),
+    dataset: requiredString(values, 'dataset', '(see `npm run cli -- datasets`)'),
+    modelType: optString(values, 'model'),
+    modelName: optString(values, 'name'),
+    units: optNumber(values, 'units'),
+    window: optNumber(values, 'window'),
+    horizon: optNumber(values, 'horizon'),
+    k: optNumber(values, 'k'),
+    threshold: optNumber(values, 'threshold'),
     labelKind: values.threshold !== undefined ? 'pct' : undefined,
-    epochs: num(values, 'epochs'),
-    batchSize: num(values, 'batch-size'),
-    learningRate: num(values, 'lr'),
-    patience: num(values, 'patience'),
-    seed: num(values, 'seed'),
-    costBps: num(values, 'cost-bps'),
+    epochs: optNumber(values, 'epochs'),
+    batchSize: optNumber(values, 'batch-size'),
+    learningRate: optNumber(values, 'lr'),
+    patience: optNumber(values, 'patience'),
+    seed: optNumber(values, 'seed'),
+    costBps: optNumber(values, 'cost-bps'),
     force: values.force === true ? true : undefined,
   };
   for (const k of Object.keys(input)) if (input[k] === undefined) delete input[k];
-  const parsed = ZTrainRequest.safeParse(input);
-  if (!parsed.success) {
-    const i = parsed.error.issues[0];
-    const flag = { modelType: 'model', modelName: 'name', batchSize: 'batch-size', learningRate: 'lr', costBps: 'cost-bps' }[String(i.path[0])] ?? String(i.path[0]);
-    throw new CliError(`--${flag}: ${i.message}`, 2);
-  }
-  return parsed.data;
+  return parseOptions(ZTrainRequest, input, { modelType: 'model', modelName: 'name', batchSize: 'batch-size', learningRate: 'lr', costBps: 'cost-bps' });
 }
 
 async function runResult(ctx: CliContext, run: Run) {
@@ -194,7 +181,7 @@ const evaluate: CliCommand = {
     const file = positionals[0];
     if (!file) throw new CliError('give the CSV file to evaluate on', 2);
     if (!fs.existsSync(file)) throw new CliError(`no such file: ${file}`, 2);
-    const types = String(values.model ?? 'lstm,gru,mlp,logreg').split(',').map((s) => s.trim()).filter(Boolean);
+    const types = optList(values, 'model') ?? ['lstm', 'gru', 'mlp', 'logreg'];
     for (const t of types) if (!(MODEL_TYPES as readonly string[]).includes(t)) throw new CliError(`--model: unknown model type '${t}' (use ${MODEL_TYPES.join(', ')})`, 2);
     const base = path.basename(file).replace(/\.[^.]+$/, '').toLowerCase().replace(/[^a-z0-9._-]+/g, '-');
     const hash = crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex').slice(0, 8);
