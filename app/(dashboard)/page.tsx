@@ -2,6 +2,7 @@ import Link from 'next/link';
 import { serverCaller } from '../_trpc/server';
 import { PageHead } from '@/components/ui/PageHead';
 import { Badge } from '@/components/ui/Badge';
+import { timeOfDay } from '@/components/charts/format';
 import { WorkersTable } from '@/components/ui/WorkersTable';
 import { PingButton } from '@/components/forms/PingButton';
 
@@ -24,7 +25,7 @@ export default async function OverviewPage() {
     <>
       <PageHead
         title="Overview"
-        subtitle={`SignalOps ${ready.version} · checked ${new Date(ready.checkedAt).toLocaleTimeString('en-GB', { timeZone: 'UTC' })} UTC`}
+        subtitle={`SignalOps ${ready.version} · checked ${timeOfDay(ready.checkedAt)} UTC`}
         actions={<Badge tone={ready.ready ? 'ok' : 'bad'}>{ready.ready ? 'System ready' : 'Not ready'}</Badge>}
       />
       {ready.problems.length ? (

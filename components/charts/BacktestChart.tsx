@@ -1,5 +1,6 @@
 'use client';
 import { ResponsiveContainer, AreaChart, Area, XAxis, YAxis, Tooltip, CartesianGrid, ReferenceLine } from 'recharts';
+import { dateOnly, monthDayTime } from './format';
 
 const MAX_POINTS = 600;
 
@@ -12,7 +13,7 @@ export function BacktestChart({ curve, height = 260 }: { curve: { t: number | nu
   const data = clean.filter((_, i) => i % step === 0 || i === clean.length - 1).map((p) => ({ t: p.t, ret: p.equity - 1 }));
   const timeAxis = clean[0].t > 1e11; // epoch ms, otherwise sample indices
   const span = clean.at(-1)!.t - clean[0].t;
-  const fmtT = (t: number) => (!timeAxis ? String(t) : span > 3 * 86_400_000 ? new Date(t).toISOString().slice(0, 10) : new Date(t).toISOString().slice(5, 16).replace('T', ' '));
+  const fmtT = (t: number) => (!timeAxis ? String(t) : span > 3 * 86_400_000 ? dateOnly(t) : monthDayTime(t));
   const final = data.at(-1)!.ret;
   const color = final >= 0 ? '#12805c' : '#c0362c';
   return (

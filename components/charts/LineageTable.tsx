@@ -1,7 +1,7 @@
 import Link from 'next/link';
 import type { ReactNode } from 'react';
 import type { Lineage, VersionRow } from './types';
-import { dateOnly, dateTime, duration, int } from './format';
+import { dateOnly, dateTime, duration, int, runOrigin } from './format';
 
 type Part = { n: number | null; from: string | null; to: string | null } | undefined;
 
@@ -135,7 +135,7 @@ export function LineageTable({ v, lineage }: { v: VersionRow; lineage: Lineage }
             ) : (
               '—'
             )}{' '}
-            · started by {lineage.startedBy} ({lineage.trigger}) · worker <span className="mono">{lineage.worker?.host ?? '—'}</span>
+            · started: {runOrigin(lineage.trigger, lineage.startedBy)} · worker <span className="mono">{lineage.worker?.host ?? '—'}</span>
           </Row>
           <Row k="Artifact">
             {a ? (

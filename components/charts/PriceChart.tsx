@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { ResponsiveContainer, ComposedChart, LineChart, Line, XAxis, YAxis, Tooltip, CartesianGrid, ReferenceLine, Legend, Bar } from 'recharts';
 import { useTRPC } from '@/app/_trpc/client';
+import { dateOnly, dateTime } from './format';
 
 const OVERLAYS = [
   { key: 'ema_12', label: 'EMA 12', color: '#f59e0b' },
@@ -20,8 +21,17 @@ const RANGES = [
   { bars: 20000, label: 'all' },
 ];
 
-const fmtDate = (t: number) => new Date(t).toISOString().slice(0, 10);
-const fmtDateTime = (t: number) => new Date(t).toISOString().slice(0, 16).replace('T', ' ');
+const fmtDate = (t: number) => dateOnly(t);
+const fmtDateTime = (t: number) => dateTime(t);
+const MACD_ORDER = ['macd_line', 'macd_signal', 'macd_hist'];
+// Pane legends: the icon carries the series colour, the text stays readable (light fills would fail contrast).
+const LEGEND = {
+  wrapperStyle: { fontSize: 12 },
+  verticalAlign: 'top',
+  align: 'right',
+  height: 22,
+  formatter: (value: unknown) => <span style={{ color: '#344054' }}>{String(value)}</span>,
+} as const;
 const fmtNum = (v: number) => (v === 0 ? '0' : Math.abs(v) >= 1000 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(2) : Number(v.toPrecision(5)).toString());
 
 /** Price with selectable indicator overlays, and RSI and MACD panes, for one dataset (data.chart). */
@@ -31,7 +41,9 @@ export function PriceChart({ dataset }: { dataset: string }) {
   const [overlays, setOverlays] = useState<OverlayKey[]>(['ema_21', 'bollinger_upper', 'bollinger_lower']);
   const [panes, setPanes] = useState({ rsi: true, macd: true, volume: false });
   const q = useQuery(trpc.data.chart.queryOptions({ dataset, bars }));
-  const points = q.data?.points ?? [];
+  const raw = q.data?.points ?? [];
+  // The MACD histogram is the line minus its signal (display only; undefined during the warm-up).
+  const points = raw.map((p) => ({ ...p, macd_hist: p.macd_line != null && p.macd_signal != null ? p.macd_line - p.macd_signal : null }));
   const intraday = points.length > 1 && points[1].t - points[0].t < 86_400_000;
   const tick = intraday ? fmtDateTime : fmtDate;
   const sync = 'price';
@@ -91,20 +103,21 @@ export function PriceChart({ dataset }: { dataset: string }) {
           {panes.volume ? (
             <>
               <div className="pane-title">Volume</div>
-              <ResponsiveContainer width="100%" height={100}>
+              <ResponsiveContainer width="100%" height={120}>
                 <ComposedChart data={points} syncId={sync} margin={{ top: 4, right: 16, bottom: 0, left: 8 }}>
                   <XAxis dataKey="t" type="number" domain={['dataMin', 'dataMax']} scale="time" hide />
                   <YAxis width={64} fontSize={11} tickFormatter={(v) => Intl.NumberFormat('en', { notation: 'compact' }).format(v)} />
                   <Tooltip labelFormatter={(t) => fmtDateTime(Number(t))} />
-                  <Bar dataKey="volume" fill="#94a3b8" isAnimationActive={false} />
+                  <Legend {...LEGEND} />
+                  <Bar dataKey="volume" name="volume" fill="#94a3b8" isAnimationActive={false} />
                 </ComposedChart>
               </ResponsiveContainer>
             </>
           ) : null}
           {panes.rsi ? (
             <>
-              <div className="pane-title">RSI (14)</div>
-              <ResponsiveContainer width="100%" height={120} data-testid="rsi-pane">
+              <div className="pane-title">RSI (14) · dashed: 70 overbought, 30 oversold</div>
+              <ResponsiveContainer width="100%" height={140} data-testid="rsi-pane">
                 <LineChart data={points} syncId={sync} margin={{ top: 4, right: 16, bottom: 0, left: 8 }}>
                   <CartesianGrid stroke="#eef0f3" />
                   <XAxis dataKey="t" type="number" domain={['dataMin', 'dataMax']} scale="time" hide />
@@ -112,6 +125,7 @@ export function PriceChart({ dataset }: { dataset: string }) {
                   <ReferenceLine y={70} stroke="#c0362c" strokeDasharray="4 4" />
                   <ReferenceLine y={30} stroke="#12805c" strokeDasharray="4 4" />
                   <Tooltip labelFormatter={(t) => fmtDateTime(Number(t))} formatter={(v) => Number(v).toFixed(1)} />
+                  <Legend {...LEGEND} />
                   <Line dataKey="rsi_value" name="RSI" stroke="#7c3aed" dot={false} isAnimationActive={false} />
                 </LineChart>
               </ResponsiveContainer>
@@ -120,16 +134,18 @@ export function PriceChart({ dataset }: { dataset: string }) {
           {panes.macd ? (
             <>
               <div className="pane-title">MACD (12, 26, 9)</div>
-              <ResponsiveContainer width="100%" height={120}>
-                <LineChart data={points} syncId={sync} margin={{ top: 4, right: 16, bottom: 0, left: 8 }}>
+              <ResponsiveContainer width="100%" height={150} data-testid="macd-pane">
+                <ComposedChart data={points} syncId={sync} margin={{ top: 4, right: 16, bottom: 0, left: 8 }}>
                   <CartesianGrid stroke="#eef0f3" />
                   <XAxis dataKey="t" type="number" domain={['dataMin', 'dataMax']} scale="time" tickFormatter={tick} minTickGap={60} fontSize={11} />
                   <YAxis width={64} fontSize={11} tickFormatter={fmtNum} />
                   <ReferenceLine y={0} stroke="#94a3b8" />
                   <Tooltip labelFormatter={(t) => fmtDateTime(Number(t))} formatter={(v) => fmtNum(Number(v))} />
+                  <Legend {...LEGEND} itemSorter={(item) => MACD_ORDER.indexOf(String(item.dataKey))} />
+                  <Bar dataKey="macd_hist" name="histogram (MACD − signal)" fill="#94a3b8" isAnimationActive={false} />
                   <Line dataKey="macd_line" name="MACD" stroke="#0ea5e9" dot={false} isAnimationActive={false} />
                   <Line dataKey="macd_signal" name="signal" stroke="#f97316" dot={false} isAnimationActive={false} />
-                </LineChart>
+                </ComposedChart>
               </ResponsiveContainer>
             </>
           ) : null}

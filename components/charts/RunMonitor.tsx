@@ -8,7 +8,8 @@ import { TrainingCurves } from './TrainingCurves';
 import { StageStepper } from './StageStepper';
 import { GateVerdict } from './GateVerdict';
 import { isActive, runParts, versionParts, type RunRow, type RunResult } from './types';
-import { dateTime, duration, pct, num, runDuration, runTone, versionTone } from './format';
+import { dateOnly, dateTime, duration, pct, num, runDuration, runTone, timeOfDay, hourMinute, versionTone } from './format';
+import { runLogLines } from './runLog';
 
 /** What the run registered: the version, its gate verdict with reasons (from the registry). */
 function RunOutcome({ result }: { result: RunResult }) {
@@ -53,6 +54,7 @@ export function RunMonitor({ initialRun, canEdit }: { initialRun: RunRow; canEdi
   const current = stages.find((s) => s.status === 'running');
   const failed = stages.find((s) => s.status === 'failed');
   const elapsed = runDuration(run.startedAt, run.endedAt, now);
+  const logLines = runLogLines(logs, history, parts.stages);
 
   return (
     <div className="stack" data-testid="run-monitor" data-status={run.status}>
@@ -81,11 +83,11 @@ export function RunMonitor({ initialRun, canEdit }: { initialRun: RunRow; canEdi
         <div className="card stat">
           <div className="label">{active ? 'ETA (training)' : 'Ended'}</div>
           <div className="value">
-            {!active ? dateTime(run.endedAt).slice(11) : current?.name === 'train' && last && last.epoch < last.epochs ? duration(last.etaMs) : current && current.name !== 'train' && last ? 'training done' : '—'}
+            {!active ? hourMinute(run.endedAt) : current?.name === 'train' && last && last.epoch < last.epochs ? duration(last.etaMs) : current && current.name !== 'train' && last ? 'training done' : '—'}
           </div>
           <div className="sub">
             {!active
-              ? dateTime(run.endedAt).slice(0, 10)
+              ? dateOnly(run.endedAt)
               : current && current.name !== 'train'
                 ? current.name === 'collect data' || current.name === 'features' || current.name === 'labels and samples'
                   ? 'preparing the data'
@@ -133,11 +135,14 @@ export function RunMonitor({ initialRun, canEdit }: { initialRun: RunRow; canEdi
         </div>
         <div className="card">
           <h2>Log</h2>
-          {logs.length ? (
-            <ol className="log" data-testid="run-log">
-              {logs.map((l, i) => (
-                <li key={i}>
-                  <time className="muted">{l.at.slice(11, 19)}</time> {l.msg}
+          {logLines.length ? (
+            <ol className="log" data-testid="run-log" tabIndex={0} aria-label="Run log">
+              {logLines.map((l, i) => (
+                <li key={i} data-kind={l.kind} {...(l.epoch != null ? { 'data-epoch': l.epoch } : {})}>
+                  <time className="muted" dateTime={l.at ?? undefined}>
+                    {l.at ? timeOfDay(l.at) : '--:--:--'}
+                  </time>{' '}
+                  {l.msg}
                 </li>
               ))}
             </ol>

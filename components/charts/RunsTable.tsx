@@ -4,7 +4,8 @@ import { useQuery } from '@tanstack/react-query';
 import { useTRPC } from '@/app/_trpc/client';
 import { Badge } from '@/components/ui/Badge';
 import { isActive, type RunListRow, type RunResult, type StageView } from './types';
-import { dateTime, duration, pct, num, runDuration, runTone, versionTone } from './format';
+import { dateTime, duration, pct, num, runDuration, runOrigin, runTone, versionTone } from './format';
+import styles from './RunsTable.module.css';
 
 /** Progress of a run: epochs done of planned, the stage it is in. */
 function RunProgress({ run }: { run: RunListRow }) {
@@ -16,7 +17,7 @@ function RunProgress({ run }: { run: RunListRow }) {
   const frac = run.status === 'succeeded' ? 1 : Math.min(1, (run.epochs ?? 0) / total);
   return (
     <div className="run-progress">
-      <div className={`progress${run.status === 'failed' ? ' bad' : run.status === 'cancelled' ? ' muted-bar' : ''}`} role="progressbar" aria-valuemin={0} aria-valuemax={total} aria-valuenow={run.epochs ?? 0}>
+      <div className={`progress${run.status === 'failed' ? ' bad' : run.status === 'cancelled' ? ' muted-bar' : ''}`} role="progressbar" aria-label={`Run ${run.id.slice(0, 8)} epochs`} aria-valuetext={`${run.epochs ?? 0} of ${total} epochs`} aria-valuemin={0} aria-valuemax={total} aria-valuenow={run.epochs ?? 0}>
         <div style={{ width: `${Math.round(frac * 100)}%` }} />
       </div>
       <div className="muted small">
@@ -43,8 +44,8 @@ export function RunsTable({ initialRuns, modelName }: { initialRuns: RunListRow[
   const runs = q.data ?? [];
   const now = q.dataUpdatedAt || Date.now();
   return (
-    <div className="table-wrap">
-      <table data-testid="runs-table">
+    <div className={`table-wrap ${styles.wrap}`}>
+      <table data-testid="runs-table" className={styles.table}>
         <thead>
           <tr>
             <th>Run</th>
@@ -61,28 +62,27 @@ export function RunsTable({ initialRuns, modelName }: { initialRuns: RunListRow[
             const res = r.result as RunResult | null;
             return (
               <tr key={r.id} data-run={r.id} data-status={r.status}>
-                <td>
+                <td data-label="Run">
                   <Link href={`/training/${r.id}`} className="mono">
                     {r.id.slice(0, 8)}
                   </Link>
-                  <div className="muted small">
-                    {dateTime(r.createdAt)} · {r.createdBy}
-                    {r.trigger !== 'manual' ? ` · ${r.trigger}` : ''}
+                  <div className="muted small" data-testid="run-origin">
+                    {dateTime(r.createdAt)} · {runOrigin(r.trigger, r.createdBy)}
                   </div>
                 </td>
-                <td>
+                <td data-label="Status">
                   <Badge tone={runTone(r.status)}>{r.status}</Badge>
                 </td>
-                <td>
+                <td data-label="Model">
                   {r.modelName}
                   <div className="muted small">{r.modelType}</div>
                 </td>
-                <td>{r.dataset}</td>
-                <td>
+                <td data-label="Dataset">{r.dataset}</td>
+                <td data-label="Progress" className={styles.wide}>
                   <RunProgress run={r} />
                 </td>
-                <td>{duration(runDuration(r.startedAt, r.endedAt, now))}</td>
-                <td>
+                <td data-label="Duration">{duration(runDuration(r.startedAt, r.endedAt, now))}</td>
+                <td data-label="Result">
                   {res ? (
                     <>
                       <Link href={`/models/${encodeURIComponent(res.model)}/v${res.version}`}>v{res.version}</Link> <Badge tone={versionTone(res.status)}>{res.status}</Badge>

@@ -1,7 +1,11 @@
 import type { Weights } from './types';
-import { num, pct } from './format';
+import { num } from './format';
+import { weightDisplay } from './weightRule';
 
-/** Indicator weights as numbers: weight, change vs the previous version (percentage points), raw importance ± std. */
+/**
+ * Indicator weights as numbers: weight, change vs the previous version (percentage points), the signed importance
+ * (Δ NLL ± std; negative = shuffling the input improved the loss, so its weight is clipped to 0) and why.
+ */
 export function WeightsTable({ weights }: { weights: Weights }) {
   const rows = [...weights.weights].sort((a, b) => (b.weight ?? 0) - (a.weight ?? 0));
   return (
@@ -12,24 +16,28 @@ export function WeightsTable({ weights }: { weights: Weights }) {
             <th>Indicator</th>
             <th>Weight</th>
             <th>Change</th>
-            <th>Importance (Δ NLL)</th>
+            <th>Importance (signed Δ NLL)</th>
             <th>Note</th>
           </tr>
         </thead>
         <tbody>
-          {rows.map((w) => (
-            <tr key={w.indicator}>
-              <td className="mono">{w.indicator}</td>
-              <td>{pct(w.weight)}</td>
-              <td className={w.change == null ? 'muted' : w.change > 0 ? 'pos' : w.change < 0 ? 'neg' : undefined}>
-                {w.change == null ? '—' : `${w.change > 0 ? '+' : w.change < 0 ? '−' : '±'}${Math.abs(w.change * 100).toFixed(1)} pp`}
-              </td>
-              <td>
-                {num(w.importance, 4)} ± {num(w.std, 4)}
-              </td>
-              <td className="muted small">{w.note ?? ''}</td>
-            </tr>
-          ))}
+          {rows.map((w) => {
+            const d = weightDisplay(w);
+            return (
+              <tr key={w.indicator} data-indicator={w.indicator} data-kind={d.kind}>
+                <td className="mono">{w.indicator}</td>
+                <td>{d.weightText}</td>
+                <td className={w.change == null ? 'muted' : w.change > 0 ? 'pos' : w.change < 0 ? 'neg' : undefined}>
+                  {w.change == null ? '—' : `${w.change > 0 ? '+' : w.change < 0 ? '−' : '±'}${Math.abs(w.change * 100).toFixed(1)} pp`}
+                </td>
+                <td className={d.kind === 'clipped' ? 'neg' : undefined}>
+                  {d.deltaText}
+                  {d.deltaText !== '—' ? ` ± ${num(w.std, 4)}` : ''}
+                </td>
+                <td className="muted small">{d.explanation}</td>
+              </tr>
+            );
+          })}
         </tbody>
       </table>
     </div>

@@ -20,13 +20,52 @@ export function duration(ms: N): string {
   return `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
-export const dateTime = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString().slice(0, 16).replace('T', ' ') : '—');
-export const dateOnly = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString().slice(0, 10) : '—');
+/**
+ * Dates and times: the one set of formatters every page and chart uses. Always UTC (the server renders some pages and
+ * the browser others: a local time zone would differ between the two), ISO-like, '—' for a missing or invalid value.
+ */
+export type DateInput = Date | string | number | null | undefined;
+function iso(d: DateInput): string | null {
+  if (d == null || d === '') return null;
+  const t = d instanceof Date ? d.getTime() : typeof d === 'number' ? d : Date.parse(d);
+  return Number.isFinite(t) ? new Date(t).toISOString() : null;
+}
+/** `2026-11-26 17:50` (UTC). */
+export const dateTime = (d: DateInput) => iso(d)?.slice(0, 16).replace('T', ' ') ?? '—';
+/** `2026-11-26` (UTC). */
+export const dateOnly = (d: DateInput) => iso(d)?.slice(0, 10) ?? '—';
+/** `17:50:01` (UTC). */
+export const timeOfDay = (d: DateInput) => iso(d)?.slice(11, 19) ?? '—';
+/** `17:50` (UTC). */
+export const hourMinute = (d: DateInput) => iso(d)?.slice(11, 16) ?? '—';
+/** `11-26 17:50` (UTC): a chart tick within a few days. */
+export const monthDayTime = (d: DateInput) => iso(d)?.slice(5, 16).replace('T', ' ') ?? '—';
 
 /** Wall time of a run: start → end, or start → now while it runs. */
 export function runDuration(startedAt: Date | string | null, endedAt: Date | string | null, now = Date.now()): number | null {
   if (!startedAt) return null;
   return (endedAt ? new Date(endedAt).getTime() : now) - new Date(startedAt).getTime();
+}
+
+/**
+ * Who or what started a run, said once: a manual start names the person or key ("manual · admin"); a trigger that
+ * already names its actor ("cli" by cli, "schedule (0 2 * * 0)" by schedule) is shown alone ("cli", not "cli · cli");
+ * otherwise both ("cli eval · ops-bot").
+ */
+export function runOrigin(trigger: string | null | undefined, createdBy: string | null | undefined): string {
+  const t = (trigger ?? '').trim() || 'manual';
+  const by = (createdBy ?? '').trim();
+  if (!by) return t;
+  if (t === by || t.startsWith(`${by} `)) return t;
+  return `${t} · ${actorLabel(by)}`;
+}
+
+/** An audit actor as a person reads it: `user:admin` → "admin", `apikey:trading-app` → "key trading-app". */
+export function actorLabel(actor: string | null | undefined): string {
+  const a = (actor ?? '').trim();
+  if (a.startsWith('user:')) return a.slice(5);
+  if (a.startsWith('apikey:')) return `key ${a.slice(7)}`;
+  return a || '—';
 }
 
 export const runTone = (s: string): Tone => (s === 'succeeded' ? 'ok' : s === 'failed' ? 'bad' : s === 'running' || s === 'queued' ? 'info' : 'neutral');

@@ -1,7 +1,7 @@
 'use client';
-import { useState, type ReactNode } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import Link from 'next/link';
-import { useRouter } from 'next/navigation';
+import { useRouter, useSearchParams } from 'next/navigation';
 import { useMutation } from '@tanstack/react-query';
 import { useTRPC } from '@/app/_trpc/client';
 import type { TrainRequest } from '@/components/charts/types';
@@ -14,9 +14,18 @@ export interface DatasetChoice {
 }
 
 type Field = Exclude<keyof TrainRequest, 'gate' | 'force' | 'dataset' | 'modelType' | 'modelName' | 'labelKind' | 'classWeights'>;
-type GateField = keyof TrainRequest['gate'];
+// The form edits these three; further (optional) gate fields keep their server defaults.
+type GateField = 'minAccuracy' | 'minMacroF1' | 'minWinRate';
 
 const PREFERRED_DATASET = 'demo-sp500-daily';
+/** The last dataset chosen on this browser (the URL's ?dataset= wins: it can be shared and survives a reload). */
+export const DATASET_STORAGE_KEY = 'signalops.train.dataset';
+
+/** The dataset the form starts with: the URL's, else the preferred demo, else the first. */
+export function initialDatasetOf(datasets: readonly { name: string }[], fromUrl: string | null | undefined): string {
+  if (fromUrl && datasets.some((d) => d.name === fromUrl)) return fromUrl;
+  return datasets.find((d) => d.name === PREFERRED_DATASET)?.name ?? datasets[0]?.name ?? '';
+}
 
 function NumberField({ label, value, onChange, min, max, step, hint }: { label: string; value: string; onChange: (v: string) => void; min?: number; max?: number; step?: number | 'any'; hint?: ReactNode }) {
   return (
@@ -34,8 +43,32 @@ function NumberField({ label, value, onChange, min, max, step, hint }: { label: 
 export function TrainForm({ datasets, defaults, modelTypes }: { datasets: DatasetChoice[]; defaults: TrainRequest; modelTypes: readonly string[] }) {
   const trpc = useTRPC();
   const router = useRouter();
-  const initialDataset = datasets.find((d) => d.name === PREFERRED_DATASET)?.name ?? datasets[0]?.name ?? '';
-  const [dataset, setDataset] = useState(initialDataset);
+  const search = useSearchParams();
+  const urlDataset = search.get('dataset');
+  const [dataset, setDatasetState] = useState(() => initialDatasetOf(datasets, urlDataset));
+  // Keep the choice: in the URL (reload, back, share) and in localStorage (the next visit without ?dataset=).
+  const setDataset = (name: string) => {
+    setDatasetState(name);
+    try {
+      window.localStorage.setItem(DATASET_STORAGE_KEY, name);
+    } catch {
+      /* storage disabled: the URL still keeps it */
+    }
+    const url = new URL(window.location.href);
+    url.searchParams.set('dataset', name);
+    window.history.replaceState(window.history.state, '', url);
+  };
+  useEffect(() => {
+    if (urlDataset && datasets.some((d) => d.name === urlDataset)) return;
+    let stored: string | null = null;
+    try {
+      stored = window.localStorage.getItem(DATASET_STORAGE_KEY);
+    } catch {
+      /* storage disabled */
+    }
+    if (stored && stored !== dataset && datasets.some((d) => d.name === stored)) setDatasetState(stored);
+    // Once, on mount: later changes go through setDataset.
+  }, []);
   const [modelType, setModelType] = useState<string>(defaults.modelType);
   const [modelName, setModelName] = useState('');
   const [labelKind, setLabelKind] = useState<'atr' | 'pct'>(defaults.labelKind);
@@ -87,6 +120,8 @@ export function TrainForm({ datasets, defaults, modelTypes }: { datasets: Datase
 
   const info = start.error ? errorInfo(start.error) : null;
   const conflictRun = info?.code === 'CONFLICT' && typeof info.details?.runId === 'string' ? info.details.runId : null;
+  // The same data, parameters and code as an existing version: training again would register a copy of it.
+  const duplicateOf = info?.code === 'CONFLICT' && typeof info.details?.duplicateOf === 'string' ? info.details.duplicateOf : null;
   const usesUnits = modelType !== 'logreg';
   const h = nums.horizon || '?';
 
@@ -199,13 +234,21 @@ export function TrainForm({ datasets, defaults, modelTypes }: { datasets: Datase
       </form>
       {start.error ? (
         <div className="error" role="alert" data-testid="train-error">
-          {info?.code === 'CONFLICT' ? <strong>This model is already training. </strong> : null}
+          {conflictRun ? <strong>This model is already training. </strong> : null}
+          {duplicateOf ? <strong>Nothing new to learn. </strong> : null}
           {errorText(start.error)}
-          {info?.code === 'CONFLICT' ? (
+          {conflictRun ? (
             <div className="form-row" style={{ marginTop: 8, alignItems: 'center' }}>
-              {conflictRun ? <Link href={`/training/${conflictRun}`}>Watch the active run</Link> : null}
+              <Link href={`/training/${conflictRun}`}>Watch the active run</Link>
               <button type="button" className="danger" disabled={start.isPending} onClick={() => start.mutate(request(true))}>
                 Cancel it and start
+              </button>
+            </div>
+          ) : null}
+          {duplicateOf ? (
+            <div className="form-row" style={{ marginTop: 8, alignItems: 'center' }}>
+              <button type="button" disabled={start.isPending} onClick={() => start.mutate(request(true))}>
+                Train an identical {duplicateOf} anyway
               </button>
             </div>
           ) : null}

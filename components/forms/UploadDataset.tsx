@@ -1,6 +1,8 @@
 'use client';
 import { useRef, useState } from 'react';
 import { useRouter } from 'next/navigation';
+import { dateTime, int } from '@/components/charts/format';
+import { MAPPING_FIELDS, forWebUser, guessMapping, mappingProblem, mappingSpec, type MappingChoice, type MappingKey, type MappingProblem } from './columnMapping';
 
 interface ImportReport {
   dataset: string;
@@ -24,7 +26,9 @@ const nameFromFile = (f: string) =>
 
 /**
  * Upload a candle file: picker or drag-and-drop; the file streams to POST /api/v1/datasets with a progress bar
- * (XMLHttpRequest upload events), then shows the import report.
+ * (XMLHttpRequest upload events), then shows the import report. When the server does not recognise the columns, it
+ * answers with the file's header: the user maps them (time, open, high, low, close, volume) and the upload is retried
+ * with that mapping (`map=`, the same spec as the CLI's --map).
  */
 export function UploadDataset() {
   const router = useRouter();
@@ -39,18 +43,25 @@ export function UploadDataset() {
   const [report, setReport] = useState<ImportReport | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [over, setOver] = useState(false);
+  const [problem, setProblem] = useState<MappingProblem | null>(null);
+  const [choice, setChoice] = useState<MappingChoice | null>(null);
+  const [mapError, setMapError] = useState<{ field: MappingKey; message: string } | null>(null);
 
   const pick = (f: File | undefined | null) => {
     if (!f) return;
     setFile(f);
     setReport(null);
     setError(null);
+    setProblem(null);
+    setChoice(null);
+    setMapError(null);
     if (!dataset) setDataset(nameFromFile(f.name));
   };
 
-  const submit = () => {
+  const submit = (map?: string) => {
     if (!file) return setError('Choose a CSV file first.');
     const q = new URLSearchParams({ dataset, fileName: file.name });
+    if (map) q.set('map', map);
     if (symbol) q.set('symbol', symbol);
     if (timeframe) q.set('timeframe', timeframe);
     if (strict) q.set('strict', 'true');
@@ -64,13 +75,27 @@ export function UploadDataset() {
     xhr.onload = () => {
       setPhase('idle');
       setProgress(null);
-      let body: { error?: { message: string } } & Partial<ImportReport>;
+      let body: { error?: { message: string; field?: string; details?: Record<string, unknown> } } & Partial<ImportReport>;
       try {
         body = JSON.parse(xhr.responseText);
       } catch {
         return setError(`The server answered ${xhr.status} without a report.`);
       }
-      if (xhr.status >= 400) return setError(body.error?.message ?? `Import failed (${xhr.status}).`);
+      if (xhr.status >= 400) {
+        const p = mappingProblem(body.error);
+        if (p) {
+          const sameHeader = problem && problem.header.join('\u0000') === p.header.join('\u0000');
+          setProblem(p);
+          if (!sameHeader || !choice) setChoice(guessMapping(p.header));
+          return setError(
+            map
+              ? `That mapping did not fit the file: ${forWebUser(body.error?.message ?? '')}`
+              : "This file's columns were not recognised. Choose which column holds each value below, then import again.",
+          );
+        }
+        return setError(forWebUser(body.error?.message ?? `Import failed (${xhr.status}).`));
+      }
+      setProblem(null);
       setReport(body as ImportReport);
       router.refresh();
     };
@@ -83,6 +108,18 @@ export function UploadDataset() {
     setPhase('uploading');
     setProgress(0);
     xhr.send(file);
+  };
+
+  /** The chosen mapping as a `map` spec, or null (and the field named) when it is incomplete. */
+  const mappingSpecOrNull = (): string | null => {
+    if (!problem || !choice) return null;
+    const r = mappingSpec(choice, problem.header);
+    if (!r.ok) {
+      setMapError({ field: r.field, message: r.message });
+      return null;
+    }
+    setMapError(null);
+    return r.spec;
   };
 
   return (
@@ -118,7 +155,9 @@ export function UploadDataset() {
         style={{ marginTop: 12 }}
         onSubmit={(e) => {
           e.preventDefault();
-          submit();
+          if (!problem || !choice) return submit();
+          const spec = mappingSpecOrNull();
+          if (spec) submit(spec);
         }}
       >
         <label>
@@ -144,7 +183,14 @@ export function UploadDataset() {
       </form>
       {phase !== 'idle' ? (
         <div style={{ marginTop: 12 }} data-testid="upload-progress">
-          <div className="progress">
+          <div
+            className="progress"
+            role="progressbar"
+            aria-label={phase === 'uploading' ? 'Upload progress' : 'Import progress'}
+            aria-valuemin={0}
+            aria-valuemax={100}
+            aria-valuenow={phase === 'uploading' ? Math.round((progress ?? 0) * 100) : undefined}
+          >
             <div style={{ width: `${Math.round((progress ?? 0) * 100)}%` }} />
           </div>
           <div className="muted" style={{ fontSize: 12, marginTop: 4 }}>
@@ -157,6 +203,56 @@ export function UploadDataset() {
           {error}
         </div>
       ) : null}
+      {problem && choice ? (
+        <form
+          className="stack column-mapping"
+          style={{ marginTop: 12, gap: 8 }}
+          data-testid="column-mapping"
+          aria-label="Column mapping"
+          onSubmit={(e) => {
+            e.preventDefault();
+            const spec = mappingSpecOrNull();
+            if (spec) submit(spec);
+          }}
+        >
+          <p className="muted small" style={{ margin: 0 }}>
+            Columns in <strong>{file?.name}</strong>: {problem.header.map((h, i) => `${i + 1}. ${h || '(unnamed)'}`).join(' · ')}
+          </p>
+          <div className="form-row">
+            {MAPPING_FIELDS.map((f) => (
+              <label key={f.key}>
+                {f.label}
+                <select
+                  name={`map-${f.key}`}
+                  value={choice[f.key] ?? ''}
+                  aria-invalid={mapError?.field === f.key || problem.field === f.key || undefined}
+                  onChange={(e) => {
+                    setMapError(null);
+                    setChoice({ ...choice, [f.key]: e.target.value === '' ? null : Number(e.target.value) });
+                  }}
+                >
+                  <option value="">{f.required ? '— choose a column —' : '— none —'}</option>
+                  {problem.header.map((h, i) => (
+                    <option key={i} value={i}>
+                      {h || `column ${i + 1}`}
+                    </option>
+                  ))}
+                </select>
+              </label>
+            ))}
+          </div>
+          {mapError ? (
+            <div className="error" role="alert" data-testid="mapping-error">
+              {mapError.message}
+            </div>
+          ) : null}
+          <div className="form-row">
+            <button className="primary" type="submit" disabled={phase !== 'idle' || !file}>
+              Import with this mapping
+            </button>
+          </div>
+        </form>
+      ) : null}
       {report ? <ImportReportView report={report} /> : null}
     </div>
   );
@@ -165,9 +261,8 @@ export function UploadDataset() {
 export function ImportReportView({ report }: { report: ImportReport }) {
   return (
     <div className="notice" data-testid="import-report">
-      <strong>{report.dataset}</strong>: read {report.read.toLocaleString()} rows, inserted {report.inserted.toLocaleString()}, skipped{' '}
-      {report.skipped.toLocaleString()}
-      {report.first ? ` · ${report.first.slice(0, 16).replace('T', ' ')} → ${report.last?.slice(0, 16).replace('T', ' ')}` : ''}
+      <strong>{report.dataset}</strong>: read {int(report.read)} rows, inserted {int(report.inserted)}, skipped {int(report.skipped)}
+      {report.first ? ` · ${dateTime(report.first)} → ${dateTime(report.last)} UTC` : ''}
       {report.format ? ` · format ${report.format}` : ''}
       {report.errors.length ? (
         <details style={{ marginTop: 6 }}>

@@ -1,4 +1,5 @@
 import { Badge } from './Badge';
+import { dateTime } from '@/components/charts/format';
 
 export interface WorkerRow {
   id: string;
@@ -30,7 +31,7 @@ export function WorkersTable({ workers }: { workers: WorkerRow[] }) {
               <td>
                 <div className="mono">{w.host}</div>
                 <div className="muted" style={{ fontSize: 12 }}>
-                  pid {w.pid} · since {new Date(w.startedAt).toISOString().slice(0, 16).replace('T', ' ')} UTC
+                  pid {w.pid} · since {dateTime(w.startedAt)} UTC
                 </div>
               </td>
               <td>

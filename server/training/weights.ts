@@ -24,9 +24,15 @@ export const INPUT_SOURCE: Record<string, (typeof FEATURE_NAMES)[number]> = {
 
 export interface IndicatorWeight {
   indicator: string;
-  /** Normalised permutation importance (all 16 sum to 1). */
+  /**
+   * Normalised permutation importance (all 16 sum to 1): max(0, importance) / the sum over the inputs, so a negative
+   * importance gives weight 0 (uniform weights when no importance is positive; server/ml/importance.ts).
+   */
   weight: number;
-  /** Mean loss of validation NLL when the indicator's input is shuffled. */
+  /**
+   * Signed Δ NLL: mean validation NLL with the indicator's input shuffled minus the unshuffled NLL. Negative means
+   * shuffling improved the loss (the input is noise for this model); the UI shows it beside the clipped weight.
+   */
   importance: number;
   std: number;
   /** Change against the previous version of the same model (null for the first). */

@@ -1,12 +1,11 @@
 import Link from 'next/link';
 import { serverCaller, requireUser } from '../../_trpc/server';
 import { PageHead } from '@/components/ui/PageHead';
+import { dateTime } from '@/components/charts/format';
 import { EmptyState } from '@/components/ui/EmptyState';
 import { UploadDataset } from '@/components/forms/UploadDataset';
 
 export const dynamic = 'force-dynamic';
-
-const fmt = (d: Date | string | null) => (d ? new Date(d).toISOString().slice(0, 16).replace('T', ' ') : '—');
 
 export default async function DataPage() {
   const user = await requireUser();
@@ -42,8 +41,8 @@ export default async function DataPage() {
                       <td>{d.symbol}</td>
                       <td>{d.timeframe}</td>
                       <td>{d.rowCount.toLocaleString()}</td>
-                      <td>{fmt(d.firstTs)}</td>
-                      <td>{fmt(d.lastTs)}</td>
+                      <td>{dateTime(d.firstTs)}</td>
+                      <td>{dateTime(d.lastTs)}</td>
                       <td>{d.source}</td>
                     </tr>
                   ))}

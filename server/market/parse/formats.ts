@@ -38,15 +38,15 @@ export function parseMappingSpec(spec: string): ColumnMapping {
   for (const part of spec.split(',')) {
     if (!part.trim()) continue;
     const eq = part.indexOf('=');
-    if (eq < 1) throw badRequest(`map: '${part}' is not key=column (expected e.g. ts=Date,open=Open,high=High,low=Low,close=Close,volume=Volume)`);
+    if (eq < 1) throw badRequest(`map: '${part}' is not key=column (expected e.g. ts=Date,open=Open,high=High,low=Low,close=Close,volume=Volume)`, { field: 'map' });
     raw[part.slice(0, eq).trim().toLowerCase()] = part.slice(eq + 1).trim();
   }
   const unknown = Object.keys(raw).filter((k) => !['ts', 'time', 'open', 'high', 'low', 'close', 'volume'].includes(k));
-  if (unknown.length) throw badRequest(`map: unknown key ${unknown.map((k) => `'${k}'`).join(', ')} (keys: ts, time, open, high, low, close, volume)`);
+  if (unknown.length) throw badRequest(`map: unknown key ${unknown.map((k) => `'${k}'`).join(', ')} (keys: ts, time, open, high, low, close, volume)`, { field: `map.${unknown[0]}` });
   const r = ColumnMappingSchema.safeParse(raw);
   if (!r.success) {
-    const missing = r.error.issues.map((i) => i.path.join('.')).join(', ');
-    throw badRequest(`map: missing ${missing} (expected ts=…,open=…,high=…,low=…,close=…[,volume=…])`);
+    const fields = r.error.issues.map((i) => i.path.join('.'));
+    throw badRequest(`map: missing ${fields.join(', ')} (expected ts=…,open=…,high=…,low=…,close=…[,volume=…])`, { field: `map.${fields[0]}` });
   }
   return r.data;
 }
@@ -147,6 +147,9 @@ function tryHeaderlessMetaTrader(line: string, lineNo: number): ColumnPlan | nul
   );
 }
 
+/** The header's column names as a person reads them (for an error a mapping form can offer; at most 200). */
+const headerColumns = (header: readonly string[]) => header.slice(0, 200).map((h) => h.trim().replace(/^"|"$/g, ''));
+
 const TS_NAMES = ['date', 'datetime', 'date time', 'timestamp', 'time', 'open time', 'opentime', 'unix', 'gmt time', 'local time'];
 
 function mapColumns(header: string[], names: string[], mapping: ColumnMapping, headerLine: number, delimiter: string): ColumnPlan {
@@ -157,7 +160,11 @@ function mapColumns(header: string[], names: string[], mapping: ColumnMapping, h
     if (i < 0) i = names.indexOf(normalise(want));
     if (i < 0 && /^#?\d+$/.test(want)) i = Number(want.replace('#', '')) - 1; // 1-based column number
     if (i < 0 || i >= header.length) {
-      throw badRequest(`map: column '${want}' (for ${key}) is not in the header (${header.map((h) => h.trim()).join(', ')})`, { field: key });
+      throw badRequest(`map: column '${want}' (for ${key}) is not in the header (${header.map((h) => h.trim()).join(', ')})`, {
+        field: key,
+        reason: 'mapping-column-not-found',
+        header: headerColumns(header),
+      });
     }
     return i;
   };
@@ -216,7 +223,12 @@ export function detectFormat(lines: readonly string[], opts: { format?: FormatOp
     const date = find(names, 'date');
     const close = find(names, 'close', 'adj close', 'adjclose', 'last');
     const m = missing({ '<DATE>': date, '<OPEN>': open, '<HIGH>': high, '<LOW>': low, '<CLOSE>': close });
-    if (m.length) throw badRequest(`file: header does not look like a MetaTrader export: no ${m.join(', ')} column (header: ${header.join(delimiter === '\t' ? ' ' : delimiter)})`);
+    if (m.length)
+      throw badRequest(`file: header does not look like a MetaTrader export: no ${m.join(', ')} column (header: ${header.join(delimiter === '\t' ? ' ' : delimiter)})`, {
+        reason: 'missing-columns',
+        missing: m,
+        header: headerColumns(header),
+      });
     const notes: string[] = [];
     if (names[close] !== 'close') notes.push(`close read from the '${header[close].trim()}' column`);
     return plan('metatrader', delimiter, headerLine, header, {
@@ -236,7 +248,12 @@ export function detectFormat(lines: readonly string[], opts: { format?: FormatOp
     const close = find(names, 'close');
     const ts = unix >= 0 ? unix : find(names, 'date');
     const m = missing({ unix: ts, open, high, low, close });
-    if (m.length) throw badRequest(`file: header does not look like a CryptoDataDownload file: no ${m.join(', ')} column (header: ${header.join(',')})`);
+    if (m.length)
+      throw badRequest(`file: header does not look like a CryptoDataDownload file: no ${m.join(', ')} column (header: ${header.join(',')})`, {
+        reason: 'missing-columns',
+        missing: m,
+        header: headerColumns(header),
+      });
     const quote = new Set(['usdt', 'usd', 'busd', 'usdc', 'tusd', 'fdusd', 'eur']);
     let volume = names.findIndex((n) => n.startsWith('volume ') && !quote.has(n.slice(7)));
     if (volume < 0) volume = find(names, 'volume');
@@ -251,7 +268,12 @@ export function detectFormat(lines: readonly string[], opts: { format?: FormatOp
   const close = find(names, 'close', 'c', 'adj close', 'adjclose');
   if (format === 'yahoo' || (format === 'auto' && ts >= 0 && open >= 0 && high >= 0 && low >= 0 && close >= 0)) {
     const m = missing({ Date: ts, Open: open, High: high, Low: low, Close: close });
-    if (m.length) throw badRequest(`file: header does not look like a Yahoo Finance file: no ${m.join(', ')} column (header: ${header.join(',')})`);
+    if (m.length)
+      throw badRequest(`file: header does not look like a Yahoo Finance file: no ${m.join(', ')} column (header: ${header.join(',')})`, {
+        reason: 'missing-columns',
+        missing: m,
+        header: headerColumns(header),
+      });
     const notes: string[] = [];
     if (names[close] !== 'close' && names[close] !== 'c') notes.push(`close read from the '${header[close].trim()}' column`);
     const time = names[ts] === 'date' ? find(names, 'time') : -1;
@@ -262,6 +284,6 @@ export function detectFormat(lines: readonly string[], opts: { format?: FormatOp
   const shown = header.length > 12 ? `${header.slice(0, 12).join(',')},…` : header.join(delimiter === '\t' ? ' ' : ',');
   throw badRequest(
     `file: unrecognised CSV header on line ${headerLine} (${header.length} column${header.length === 1 ? '' : 's'}: ${shown.slice(0, 160)})${urlLine ? ' after a URL line' : ''}; ${FORMAT_HINT}`,
-    { reason: 'unrecognised-header' },
+    { reason: 'unrecognised-header', header: headerColumns(header) },
   );
 }

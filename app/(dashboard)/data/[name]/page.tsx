@@ -3,12 +3,11 @@ import { notFound } from 'next/navigation';
 import { TRPCError } from '@trpc/server';
 import { serverCaller } from '../../../_trpc/server';
 import { PageHead } from '@/components/ui/PageHead';
+import { dateTime } from '@/components/charts/format';
 import { PriceChart } from '@/components/charts/PriceChart';
 import { LabelDistribution } from '@/components/charts/LabelDistribution';
 
 export const dynamic = 'force-dynamic';
-
-const fmt = (d: Date | string | null) => (d ? new Date(d).toISOString().slice(0, 16).replace('T', ' ') : '—');
 
 export default async function DatasetPage({ params }: { params: Promise<{ name: string }> }) {
   const { name } = await params;
@@ -26,7 +25,7 @@ export default async function DatasetPage({ params }: { params: Promise<{ name: 
         title={d.name}
         subtitle={
           <>
-            <Link href="/data">Data</Link> · {d.symbol} · {d.timeframe} · {d.rowCount.toLocaleString()} bars · {fmt(d.firstTs)} → {fmt(d.lastTs)} UTC
+            <Link href="/data">Data</Link> · {d.symbol} · {d.timeframe} · {d.rowCount.toLocaleString()} bars · {dateTime(d.firstTs)} → {dateTime(d.lastTs)} UTC
           </>
         }
       />
@@ -60,7 +59,7 @@ export default async function DatasetPage({ params }: { params: Promise<{ name: 
                 <tr>
                   <th>Created</th>
                   <td>
-                    {fmt(d.createdAt)} by {d.createdBy}
+                    {dateTime(d.createdAt)} by {d.createdBy}
                   </td>
                 </tr>
               </tbody>
@@ -86,7 +85,7 @@ export default async function DatasetPage({ params }: { params: Promise<{ name: 
               <tbody>
                 {imports.map((i) => (
                   <tr key={i.id}>
-                    <td>{fmt(i.createdAt)}</td>
+                    <td>{dateTime(i.createdAt)}</td>
                     <td>{i.fileName ?? '—'}</td>
                     <td>{i.format}</td>
                     <td>{i.read.toLocaleString()}</td>
@@ -108,7 +107,7 @@ export default async function DatasetPage({ params }: { params: Promise<{ name: 
                       )}
                     </td>
                     <td>
-                      {fmt(i.firstTs)} → {fmt(i.lastTs)}
+                      {dateTime(i.firstTs)} → {dateTime(i.lastTs)}
                     </td>
                     <td>{i.actor}</td>
                   </tr>

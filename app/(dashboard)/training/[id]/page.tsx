@@ -4,7 +4,7 @@ import { TRPCError } from '@trpc/server';
 import { serverCaller, requireUser } from '../../../_trpc/server';
 import { PageHead } from '@/components/ui/PageHead';
 import { RunMonitor } from '@/components/charts/RunMonitor';
-import { dateTime } from '@/components/charts/format';
+import { dateTime, runOrigin } from '@/components/charts/format';
 import { asWire, type RunRow } from '@/components/charts/types';
 
 export const dynamic = 'force-dynamic';
@@ -28,9 +28,8 @@ export default async function RunPage({ params }: { params: Promise<{ id: string
         title={`${run.modelName} · run ${run.id.slice(0, 8)}`}
         subtitle={
           <>
-            <Link href="/training">All runs</Link> · {run.modelType} on <Link href={`/data/${encodeURIComponent(run.dataset)}`}>{run.dataset}</Link> · queued {dateTime(run.createdAt)} UTC by{' '}
-            {run.createdBy}
-            {run.trigger !== 'manual' ? ` (${run.trigger})` : ''}
+            <Link href="/training">All runs</Link> · {run.modelType} on <Link href={`/data/${encodeURIComponent(run.dataset)}`}>{run.dataset}</Link> · queued {dateTime(run.createdAt)} UTC ·{' '}
+            <span data-testid="run-origin">{runOrigin(run.trigger, run.createdBy)}</span>
           </>
         }
       />

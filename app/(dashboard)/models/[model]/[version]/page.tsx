@@ -17,7 +17,7 @@ import { PerClassTable } from '@/components/charts/PerClassTable';
 import { LineageTable } from '@/components/charts/LineageTable';
 import { WeightsTable } from '@/components/charts/WeightsTable';
 import { asWire, versionParts, type VersionRow } from '@/components/charts/types';
-import { dateTime, int, num, pct, signedPct, versionTone } from '@/components/charts/format';
+import { actorLabel, dateTime, int, num, pct, signedPct, versionTone } from '@/components/charts/format';
 
 export const dynamic = 'force-dynamic';
 
@@ -43,7 +43,7 @@ export default async function VersionPage({ params }: { params: Promise<{ model:
         subtitle={
           <>
             <Link href="/models">All models</Link> · <Badge tone={versionTone(v.status)}>{v.status}</Badge> · {v.modelType} on{' '}
-            {lineage.dataset?.dataset?.name ?? '—'} · registered {dateTime(v.createdAt)} UTC by {v.createdBy}
+            {lineage.dataset?.dataset?.name ?? '—'} · registered {dateTime(v.createdAt)} UTC by {actorLabel(v.createdBy)}
             {v.archivedAt ? ` · archived ${dateTime(v.archivedAt)} UTC` : ''}
           </>
         }
@@ -150,7 +150,8 @@ export default async function VersionPage({ params }: { params: Promise<{ model:
             </span>
           </div>
           <p className="muted small" style={{ margin: '0 0 8px' }}>
-            {weights.method}. Weights sum to 100%; these are the weights the trading app reads.
+            {weights.method}. Weights sum to 100%; these are the weights the trading app reads. The importance is the signed Δ NLL (validation loss with the
+            input shuffled minus without): a negative one means shuffling the input improved the loss, and its weight is clipped to 0 before normalising.
           </p>
           <WeightsChart weights={weights.weights} previousVersion={weights.previousVersion} />
           <details>
