@@ -57,15 +57,3 @@ export function toColumns(candles: readonly Candle[] | CandleColumns): CandleCol
   return cols;
 }
 
-/** The first `n` bars of a column set (views, no copy). */
-export function sliceColumns(c: CandleColumns, from: number, to: number): CandleColumns {
-  return {
-    n: to - from,
-    ts: c.ts.subarray(from, to),
-    open: c.open.subarray(from, to),
-    high: c.high.subarray(from, to),
-    low: c.low.subarray(from, to),
-    close: c.close.subarray(from, to),
-    volume: c.volume.subarray(from, to),
-  };
-}

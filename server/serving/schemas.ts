@@ -112,7 +112,6 @@ export const ZPredictResponse = z.object({
 });
 export type PredictResponse = z.infer<typeof ZPredictResponse>;
 
-export const DEFAULT_MAX_BATCH = 1000;
 export const ZBatchRequest = z.union([
   z.object({ requests: z.array(z.unknown()).min(1, 'requests must not be empty') }).strict(),
   z.array(z.unknown()).min(1, 'the batch must not be empty'),

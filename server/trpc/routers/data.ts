@@ -1,15 +1,9 @@
 import { z } from 'zod';
 import { router, viewerProcedure, engineerProcedure } from '../init';
-import {
-  listDatasets,
-  getDataset,
-  listImports,
-  importCandles,
-  deleteDataset,
-  datasetFeatures,
-  ImportOptionsSchema,
-  LabelRuleSchema,
-} from '../../market';
+import { listDatasets, getDataset, listImports, deleteDataset } from '../../market/store';
+import { importCandles, ImportOptionsSchema } from '../../market/import';
+import { datasetFeatures } from '../../market/feature-table';
+import { LabelRuleSchema } from '../../market/labels';
 import { datasetChart, ZChartRequest } from '../../market/chart';
 import { recordAudit } from '../../auth/audit';
 import { notFound } from '../../errors';

@@ -2,7 +2,9 @@ import { Readable, Transform } from 'node:stream';
 import type { ReadableStream as NodeWebStream } from 'node:stream/web';
 import { appDb } from '@/server/db/app';
 import { restHandler } from '@/server/http/rest';
-import { importCandles, listDatasets, parseMappingSpec } from '@/server/market';
+import { importCandles } from '@/server/market/import';
+import { listDatasets } from '@/server/market/store';
+import { parseMappingSpec } from '@/server/market/parse/formats';
 import { DomainError, badRequest } from '@/server/errors';
 
 export const runtime = 'nodejs';
