@@ -24,7 +24,7 @@ export function BaselinesTable({ m }: { m: Metrics }) {
     { name: 'this model', acc: m.accuracy, f1: m.macroF1, diff: undefined, note: '' },
     { name: 'logreg reference', acc: b.logreg?.accuracy ?? null, f1: b.logreg?.macroF1 ?? null, diff: null, note: b.logreg ? 'same splits; trailing it is a warning' : 'not computed' },
     { name: 'majority class', acc: b.majority.accuracy, f1: b.majority.macroF1, diff: b.majority.diff, note: 'always predicts the most frequent training class' },
-    { name: 'prior-matched random', acc: b.priorRandom.accuracy, f1: b.priorRandom.macroF1, diff: b.priorRandom.diff, note: 'random with the training class shares' },
+    { name: 'prior-matched random', acc: b.priorRandom.accuracy, f1: b.priorRandom.macroF1, diff: b.priorRandom.diff, note: 'random with the training class shares (its expected score)' },
   ];
   return (
     <div className="table-wrap">

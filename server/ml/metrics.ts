@@ -291,3 +291,168 @@ export function priorRandomBaseline(trainY: Labels, n: number, seed: number, cla
   }
   return out;
 }
+
+/**
+ * The EXPECTED accuracy and macro-F1 of the prior-matched random baseline — a classifier that predicts class c with
+ * probability q[c] independently of everything — on samples whose true classes occur `support[c]` times (n in all).
+ * This is the mean over infinitely many random draws, so a gate comparing against it does not depend on the luck of
+ * one draw (one draw's macro-F1 moves by ±0.02–0.05 with the seed, enough to flip a verdict).
+ *
+ * Exact, not a first-order approximation: with P_c ~ Binomial(n, q_c) predictions of class c, placed uniformly at
+ * random, TP_c | P_c is hypergeometric with mean P_c·S_c/n, so
+ *   E[F1_c] = E[2·TP_c / (S_c + P_c)] = (2·S_c/n) · Σ_k Binom(k; n, q_c) · k / (S_c + k)
+ * (F1 = 0 where S_c + P_c = 0, as in {@link macroF1}); E[accuracy] = Σ_c S_c·q_c / n.
+ */
+export function expectedRandomScores(support: ArrayLike<number>, q: ArrayLike<number>): { accuracy: number; macroF1: number } {
+  const C = support.length;
+  let n = 0;
+  for (let c = 0; c < C; c++) n += support[c];
+  if (n === 0) return { accuracy: NaN, macroF1: NaN };
+  let acc = 0;
+  let f1 = 0;
+  for (let c = 0; c < C; c++) {
+    acc += (support[c] * q[c]) / n;
+    f1 += expectedClassF1(support[c], binomialPmf(n, q[c]));
+  }
+  return { accuracy: acc, macroF1: f1 / C };
+}
+
+/** Binomial(n, p) probabilities over the k where they are not negligible: pmf[i] = P(K = from + i). */
+export interface BinomialPmf {
+  n: number;
+  from: number;
+  pmf: Float64Array;
+}
+
+export function binomialPmf(n: number, p: number): BinomialPmf {
+  if (p <= 0) return { n, from: 0, pmf: Float64Array.of(1) };
+  if (p >= 1) return { n, from: n, pmf: Float64Array.of(1) };
+  const mode = Math.floor((n + 1) * p);
+  const sd = Math.sqrt(n * p * (1 - p));
+  const from = Math.max(0, Math.floor(mode - 10 * sd - 10));
+  const to = Math.min(n, Math.ceil(mode + 10 * sd + 10));
+  const out = new Float64Array(to - from + 1);
+  // Walk the ratio pmf(k ± 1) / pmf(k) outwards from the mode (set to 1), then normalise: every value stays ≤ 1, so
+  // nothing overflows; ten standard deviations either side leave out far less than 1e-16 of the mass.
+  const m = mode - from;
+  out[m] = 1;
+  const r = p / (1 - p);
+  for (let k = mode; k < to; k++) out[k + 1 - from] = (out[k - from] * (n - k) * r) / (k + 1);
+  for (let k = mode; k > from; k--) out[k - 1 - from] = (out[k - from] * k) / ((n - k + 1) * r);
+  let sum = 0;
+  for (let i = 0; i < out.length; i++) sum += out[i];
+  for (let i = 0; i < out.length; i++) out[i] /= sum;
+  return { n, from, pmf: out };
+}
+
+/** E[F1] of a class with `support` true samples when the number of its predictions has the distribution `b`. */
+export function expectedClassF1(support: number, b: BinomialPmf): number {
+  if (support === 0) return 0;
+  let e = 0;
+  for (let i = 0; i < b.pmf.length; i++) {
+    const k = b.from + i;
+    e += (b.pmf[i] * k) / (support + k);
+  }
+  return ((2 * support) / b.n) * e;
+}
+
+/**
+ * Paired bootstrap of macro-F1(model) − E[macro-F1(prior-matched random)], the expectation recomputed on each
+ * resample's own class counts (so the interval reflects the sampling of the test bars, not the luck of a random draw).
+ */
+export function macroF1VsRandomInterval(yTrue: Labels, yPred: Labels, q: ArrayLike<number>, opts: BootstrapOptions = {}, classes = NUM_CLASSES): Interval {
+  checkPair(yTrue, yPred);
+  const n = yTrue.length;
+  const pmfs = Array.from({ length: classes }, (_, c) => binomialPmf(n, q[c]));
+  const t = new Uint8Array(n);
+  const a = new Uint8Array(n);
+  const sup = new Float64Array(classes);
+  return bootstrap(
+    n,
+    (idx) => {
+      gather(yTrue, idx, t);
+      sup.fill(0);
+      for (let i = 0; i < idx.length; i++) sup[t[i]]++;
+      let e = 0;
+      for (let c = 0; c < classes; c++) e += expectedClassF1(sup[c], pmfs[c]);
+      return macroF1(t, gather(yPred, idx, a), classes) - e / classes;
+    },
+    opts,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Directional edge: the signals against random signals with the same BUY/SELL mix
+// ---------------------------------------------------------------------------------------------------------------
+
+export interface DirectionalEdge {
+  /** BUY + SELL signals. */
+  signals: number;
+  buys: number;
+  sells: number;
+  /** Share of the signals whose forward return has the signalled sign (= the win rate). */
+  hitRate: number;
+  /**
+   * What random signals with the same numbers of BUYs and SELLs, placed uniformly over the same bars, would hit on
+   * average: (buys·up + sells·down) / signals, where up/down are the shares of bars whose forward return is > 0 / < 0.
+   */
+  randomHitRate: number;
+  /** hitRate − randomHitRate. */
+  hitEdge: number;
+  /** Mean of direction × forward return over the signals (before costs). */
+  meanReturn: number;
+  /** The same random signals' expectation: (buys − sells) / signals × mean forward return of all bars. */
+  randomMeanReturn: number;
+  /** meanReturn − randomMeanReturn (costs cancel: both pay the same per signal). */
+  returnEdge: number;
+}
+
+/**
+ * The signals' directional edge over random signals with the SAME mix. Matching the model's own BUY/SELL counts
+ * (not the training priors) is what makes this a test of timing: a model that says BUY all through a rising test
+ * period earns the period's drift, and so does a random signal with as many BUYs; only picking WHEN to buy or sell
+ * beats it. The random side is its exact expectation (no draw), computed on the same bars (paired).
+ */
+export function directionalEdge(yPred: Labels, forwardReturns: ArrayLike<number>, idx?: Int32Array): DirectionalEdge {
+  if (yPred.length !== forwardReturns.length) throw new Error(`directionalEdge: ${yPred.length} predictions but ${forwardReturns.length} returns`);
+  const n = idx ? idx.length : yPred.length;
+  let buys = 0;
+  let sells = 0;
+  let hits = 0;
+  let signed = 0;
+  let up = 0;
+  let down = 0;
+  let sum = 0;
+  for (let k = 0; k < n; k++) {
+    const i = idx ? idx[k] : k;
+    const r = forwardReturns[i];
+    if (!Number.isFinite(r)) throw new Error(`directionalEdge: forward return at sample ${i} is not finite`);
+    if (r > 0) up++;
+    else if (r < 0) down++;
+    sum += r;
+    if (yPred[i] === BUY) {
+      buys++;
+      signed += r;
+      if (r > 0) hits++;
+    } else if (yPred[i] === SELL) {
+      sells++;
+      signed -= r;
+      if (r < 0) hits++;
+    }
+  }
+  const s = buys + sells;
+  const hitRate = s > 0 ? hits / s : NaN;
+  const randomHitRate = s > 0 && n > 0 ? (buys * up + sells * down) / (s * n) : NaN;
+  const meanReturn = s > 0 ? signed / s : NaN;
+  const randomMeanReturn = s > 0 && n > 0 ? ((buys - sells) / s) * (sum / n) : NaN;
+  return { signals: s, buys, sells, hitRate, randomHitRate, hitEdge: hitRate - randomHitRate, meanReturn, randomMeanReturn, returnEdge: meanReturn - randomMeanReturn };
+}
+
+/** Block-bootstrap intervals of the hit-rate edge and the return edge (the same resamples for both: same seed). */
+export function directionalEdgeIntervals(yPred: Labels, forwardReturns: ArrayLike<number>, opts: BootstrapOptions = {}): { hitEdge: Interval; returnEdge: Interval } {
+  const n = yPred.length;
+  return {
+    hitEdge: bootstrap(n, (idx) => directionalEdge(yPred, forwardReturns, idx).hitEdge, opts),
+    returnEdge: bootstrap(n, (idx) => directionalEdge(yPred, forwardReturns, idx).returnEdge, opts),
+  };
+}

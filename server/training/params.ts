@@ -6,11 +6,17 @@ export const ZModelName = z
   .string()
   .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'a model name is 1-64 lowercase letters, digits, dots, dashes or underscores');
 
-/** Gate thresholds on the untouched test part. The baseline comparison is always on and not configurable. */
+/**
+ * Gate thresholds on the untouched test part. The directional-edge test and the baseline comparisons are always on
+ * and not configurable (server/training/evaluate.ts explains each check). `minSharpe`: an optional minimum annualised
+ * backtest Sharpe ratio after costs; null or absent = off (the default — a statistical edge is what the gate
+ * certifies; whether it pays after a venue's costs is the trading app's call, and the backtest is shown either way).
+ */
 export const ZGateThresholds = z.object({
   minAccuracy: z.number().min(0).max(1).default(0.34),
   minMacroF1: z.number().min(0).max(1).default(0.3),
   minWinRate: z.number().min(0).max(1).default(0.5),
+  minSharpe: z.number().min(-100).max(100).nullable().optional(),
 });
 export type GateThresholds = z.output<typeof ZGateThresholds>;
 

@@ -44,7 +44,7 @@ describe('training pipeline and registry', () => {
     expect(v.status).toBe('rejected');
     const gate = v.gate as { passed: boolean; reasons: string[] };
     expect(gate.passed).toBe(false);
-    expect(gate.reasons.join(' ')).toMatch(/does not clearly beat the prior-matched random baseline|below the minimum/);
+    expect(gate.reasons.join(' ')).toMatch(/no clear directional edge|does not clearly beat the prior-matched random baseline|below the minimum/);
   }, 180_000);
 
   it('a planted-signal dataset yields a candidate with metrics, weights and lineage', async () => {
