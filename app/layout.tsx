@@ -1,6 +1,6 @@
 import type { Metadata } from 'next';
 import type { ReactNode } from 'react';
-import { Providers } from './_trpc/client';
+import { Providers } from '@/components/trpc/client';
 import './globals.css';
 
 export const metadata: Metadata = {

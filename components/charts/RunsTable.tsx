@@ -1,7 +1,7 @@
 'use client';
 import Link from 'next/link';
 import { useQuery } from '@tanstack/react-query';
-import { useTRPC } from '@/app/_trpc/client';
+import { useTRPC } from '@/components/trpc/client';
 import { Badge } from '@/components/ui/Badge';
 import { isActive, type RunListRow, type RunResult, type StageView } from './types';
 import { dateTime, duration, pct, num, runDuration, runOrigin, runTone, versionTone } from './format';

@@ -2,7 +2,7 @@
 import { useState } from 'react';
 import { useRouter } from 'next/navigation';
 import { useMutation } from '@tanstack/react-query';
-import { useTRPC } from '@/app/_trpc/client';
+import { useTRPC } from '@/components/trpc/client';
 import { errorText } from './trpcError';
 
 /** Archives a version after a confirmation: it stays in the registry (metrics, lineage) but never gets traffic. */
