@@ -4,7 +4,7 @@ import path from 'node:path';
 export default defineConfig({
   resolve: { alias: { '@': path.resolve(import.meta.dirname) } },
   test: {
-    include: ['server/**/*.test.ts', 'client/**/*.test.ts', 'components/**/*.test.ts', 'bench/**/*.test.ts'],
+    include: ['server/**/*.test.ts', 'client/**/*.test.ts', 'components/**/*.test.ts', 'bench/**/*.test.ts', 'e2e/**/*.test.ts'],
     environment: 'node',
     globalSetup: ['server/db/test-global-setup.ts'],
     testTimeout: 60_000,

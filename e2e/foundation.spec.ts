@@ -65,6 +65,7 @@ test('admin visits every page, creates and revokes an API key, runs a job, logs 
   const row = page.getByRole('row', { name: /e2e-trading-app/ });
   await expect(row.getByText('active')).toBeVisible();
   await row.getByRole('button', { name: 'Revoke' }).click();
+  await row.getByRole('group', { name: 'Confirm revoking e2e-trading-app' }).getByRole('button', { name: 'Revoke it' }).click();
   await expect(row.getByText('revoked')).toBeVisible();
   const revoked = await request.get('/api/trpc/system.workers', { headers: { authorization: `Bearer ${key}` } });
   expect(revoked.status()).toBe(401);

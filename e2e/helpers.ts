@@ -1,8 +1,11 @@
+import AxeBuilder from '@axe-core/playwright';
 import { expect, type Page } from '@playwright/test';
+import fs from 'node:fs';
 import path from 'node:path';
 
 export const ADMIN = { username: 'admin', password: process.env.SO_E2E_ADMIN_PASSWORD! };
 export const SHOTS = path.resolve('test-results/screenshots');
+export const AXE_REPORTS = path.resolve('test-results/axe');
 
 export async function login(page: Page, username = ADMIN.username, password = ADMIN.password) {
   await page.goto('/login');
@@ -12,8 +15,36 @@ export async function login(page: Page, username = ADMIN.username, password = AD
   await expect(page.getByTestId('current-user')).toHaveText(username);
 }
 
-/** Saves a full-page screenshot under test-results/screenshots and checks the page does not overflow sideways. */
+/** WCAG 2.0 and 2.1, levels A and AA. */
+export const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+
+/**
+ * Scans the page as it is now with axe-core (WCAG 2 / 2.1 A and AA) and fails on serious or critical violations,
+ * listing each as `rule-id (impact): selector — summary`. Every violation, minor ones too, is written to
+ * test-results/axe/<name>.json. A soft assertion: the test goes on, so one run reports every page.
+ */
+export async function expectAccessible(page: Page, name: string) {
+  const results = await new AxeBuilder({ page }).withTags(AXE_TAGS).analyze();
+  fs.mkdirSync(AXE_REPORTS, { recursive: true });
+  const report = results.violations.map((v) => ({
+    id: v.id,
+    impact: v.impact,
+    help: v.help,
+    nodes: v.nodes.map((n) => ({ target: n.target.join(' '), summary: n.failureSummary })),
+  }));
+  fs.writeFileSync(path.join(AXE_REPORTS, `${name}.json`), JSON.stringify({ url: results.url, violations: report }, null, 2));
+  const serious = results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .flatMap((v) => v.nodes.map((n) => `${v.id} (${v.impact}): ${n.target.join(' ')} — ${(n.failureSummary ?? v.help).replace(/\s+/g, ' ').slice(0, 220)}`));
+  expect.soft(serious, `${name}: ${serious.length} serious/critical accessibility violations (WCAG 2 A/AA, axe-core)`).toEqual([]);
+}
+
+/**
+ * Checks the page is accessible (expectAccessible), does not overflow sideways, and saves a full-page screenshot under
+ * test-results/screenshots.
+ */
 export async function shoot(page: Page, name: string) {
+  await expectAccessible(page, name);
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   expect(overflow, `${name} overflows horizontally by ${overflow}px`).toBeLessThanOrEqual(0);
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });

@@ -1,6 +1,9 @@
 import type { Metrics } from './types';
 import { CLASS_COLORS, CLASS_LABELS, int, pct } from './format';
 
+/** Class names as text: the chart colours, except HOLD's grey, which is too light for text (WCAG AA 4.5:1). */
+const CLASS_TEXT_COLORS: Record<string, string> = { ...CLASS_COLORS, HOLD: 'var(--muted)' };
+
 function Meter({ v }: { v: number | null }) {
   const w = v == null ? 0 : Math.max(0, Math.min(1, v));
   return (
@@ -31,7 +34,7 @@ export function PerClassTable({ m }: { m: Metrics }) {
             return (
               <tr key={name}>
                 <td>
-                  <strong style={{ color: CLASS_COLORS[name as keyof typeof CLASS_COLORS] }}>{name}</strong>
+                  <strong style={{ color: CLASS_TEXT_COLORS[name] }}>{name}</strong>
                 </td>
                 <td>
                   {pct(c.precision)} <Meter v={c.precision} />
