@@ -35,7 +35,7 @@ describe('@signalops/client package', () => {
     db = (await createTestDb()).db;
     scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'signalops-client-consumer-'));
     // The real tRPC handler, as app/api/trpc/[trpc]/route.ts serves it, behind node:http.
-    server = http.createServer(async (req, res) => {
+    const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
       try {
         const chunks: Buffer[] = [];
         for await (const c of req) chunks.push(c as Buffer);
@@ -57,7 +57,8 @@ describe('@signalops/client package', () => {
       } catch (e) {
         res.writeHead(500).end(String(e));
       }
-    });
+    };
+    server = http.createServer((req, res) => void handle(req, res));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 

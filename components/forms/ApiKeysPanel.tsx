@@ -1,4 +1,5 @@
 'use client';
+import { dateTime } from '@/components/charts/format';
 import { useRef, useState, type RefObject } from 'react';
 import { useRouter } from 'next/navigation';
 import { useMutation } from '@tanstack/react-query';
@@ -22,7 +23,6 @@ export interface ApiKeyRow {
   lastUsedAt: Date | string | null;
 }
 
-const fmt = (d: Date | string | null) => (d ? new Date(d).toISOString().slice(0, 16).replace('T', ' ') : '—');
 
 function stateOf(k: ApiKeyRow): ['ok' | 'bad' | 'warn', string] {
   if (k.revokedAt) return ['bad', 'revoked'];
@@ -43,29 +43,28 @@ function CopyButton({ text, target }: { text: string; target: RefObject<HTMLElem
     sel.selectAllChildren(el);
     return true;
   };
+  const copy = async () => {
+    try {
+      if (!navigator.clipboard?.writeText) throw new Error('no clipboard API');
+      await navigator.clipboard.writeText(text);
+      setState('copied');
+    } catch {
+      // Fallback: select it; the legacy copy command works in many browsers where the API does not.
+      let copied = false;
+      if (selectTarget()) {
+        try {
+          copied = document.execCommand('copy');
+        } catch {
+          copied = false;
+        }
+      }
+      setState(copied ? 'copied' : 'selected');
+    }
+  };
+
   return (
     <>
-      <button
-        type="button"
-        onClick={async () => {
-          try {
-            if (!navigator.clipboard?.writeText) throw new Error('no clipboard API');
-            await navigator.clipboard.writeText(text);
-            setState('copied');
-          } catch {
-            // Fallback: select it; the legacy copy command works in many browsers where the API does not.
-            let copied = false;
-            if (selectTarget()) {
-              try {
-                copied = document.execCommand('copy');
-              } catch {
-                copied = false;
-              }
-            }
-            setState(copied ? 'copied' : 'selected');
-          }
-        }}
-      >
+      <button type="button" onClick={() => void copy()}>
         {state === 'copied' ? 'Copied' : 'Copy key'}
       </button>
       <span role="status" aria-live="polite">
@@ -170,10 +169,10 @@ export function ApiKeysPanel({ keys }: { keys: ApiKeyRow[] }) {
                       <Badge tone={tone}>{label}</Badge>
                     </td>
                     <td>
-                      {fmt(k.createdAt)} <span className="muted">by {k.createdBy}</span>
+                      {dateTime(k.createdAt)} <span className="muted">by {k.createdBy}</span>
                     </td>
-                    <td>{fmt(k.expiresAt)}</td>
-                    <td>{fmt(k.lastUsedAt)}</td>
+                    <td>{dateTime(k.expiresAt)}</td>
+                    <td>{dateTime(k.lastUsedAt)}</td>
                     <td>
                       {!k.revokedAt ? (
                         <ConfirmButton

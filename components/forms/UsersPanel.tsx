@@ -1,4 +1,5 @@
 'use client';
+import { dateTime } from '@/components/charts/format';
 import { useState } from 'react';
 import { useRouter } from 'next/navigation';
 import { useMutation } from '@tanstack/react-query';
@@ -129,7 +130,7 @@ export function UsersPanel({ users, currentUserId }: { users: UserRow[]; current
                           type="button"
                           className="danger"
                           disabled={update.isPending}
-                          onClick={() => update.mutateAsync({ id: u.id, role: lowering }).then(() => setPendingRole(null), () => undefined)}
+                          onClick={() => void update.mutateAsync({ id: u.id, role: lowering }).then(() => setPendingRole(null), () => undefined)}
                         >
                           Make {lowering}
                         </button>
@@ -140,7 +141,7 @@ export function UsersPanel({ users, currentUserId }: { users: UserRow[]; current
                     ) : null}
                   </td>
                   <td>{u.disabledAt ? <Badge tone="bad">disabled</Badge> : <Badge tone="ok">active</Badge>}</td>
-                  <td>{u.lastLoginAt ? new Date(u.lastLoginAt).toISOString().slice(0, 16).replace('T', ' ') : '—'}</td>
+                  <td>{dateTime(u.lastLoginAt)}</td>
                   <td>
                     {self ? (
                       <span className="muted" id="users-self-note">

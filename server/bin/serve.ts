@@ -68,7 +68,8 @@ async function main() {
   const database = await openDatabase({ owner: 'worker', boot: false, join: true, log });
   process.env.DATABASE_URL = database.url; // appDb() of this process
   const ctx = await servingContext();
-  const server = http.createServer(createServeHandler(ctx));
+  const handle = createServeHandler(ctx);
+  const server = http.createServer((req, res) => void handle(req, res));
   server.keepAliveTimeout = 65_000;
   server.listen(port, cfg.HOSTNAME, () => log.info({ port, info: ctx.engine.info().models.map((m) => m.name) }, `serve listening on http://localhost:${port}`));
   const stop = async (signal: string) => {

@@ -31,7 +31,7 @@ export async function startWorker(opts: { db: Db; url: string; heartbeatSeconds:
   });
   const sendBeat = () => beat(opts.db, info()).catch((e) => log.warn({ err: String(e) }, 'heartbeat failed'));
   await sendBeat();
-  const timer = setInterval(sendBeat, opts.heartbeatSeconds * 1000);
+  const timer = setInterval(() => void sendBeat(), opts.heartbeatSeconds * 1000);
   timer.unref();
 
   const boss: PgBoss = await openBoss(opts.url, 'worker');

@@ -119,11 +119,12 @@ const train: CliCommand = {
     if (inline) {
       ctx.info(`training ${run.modelName} in this process (run ${run.id})`);
       const bar = ctx.progress('training');
-      const timer = setInterval(async () => {
+      const poll = async () => {
         const r = await getRun(ctx.db, run.id).catch(() => null);
         const h = (r?.history as { epoch: number }[] | undefined)?.at(-1);
         if (h) bar.update(h.epoch, req.epochs ?? 30);
-      }, 1000);
+      };
+      const timer = setInterval(() => void poll(), 1000);
       await executeRun(ctx.db, run.id, { workerId: `cli-${process.pid}`, log: logger(), onRegistered: ctx.onVersionRegistered });
       clearInterval(timer);
       bar.done();
