@@ -73,7 +73,9 @@ export async function fireDueSchedules(db: Db, log: Logger, now = new Date()): P
         runId = run.id;
         fired.push(s.modelName);
       } catch (e) {
-        log.warn({ model: s.modelName, err: (e as Error).message }, isDomainError(e) && e.code === 'CONFLICT' ? 'scheduled run skipped: one is active' : 'scheduled run failed to start');
+        const skipped = isDomainError(e) && e.code === 'CONFLICT';
+        const why = skipped ? (e.details?.duplicateOf ? `nothing changed since ${String(e.details.duplicateOf)}` : 'one is active') : null;
+        log.warn({ model: s.modelName, err: (e as Error).message }, why ? `scheduled run skipped: ${why}` : 'scheduled run failed to start');
       }
       await tx
         .update(modelSchedules)
