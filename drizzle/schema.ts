@@ -4,3 +4,4 @@ export * from './schema/jobs';
 export * from './schema/market';
 export * from './schema/registry';
 export * from './schema/serving';
+export * from './schema/monitoring';

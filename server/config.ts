@@ -56,6 +56,17 @@ const EnvSchema = z.object({
   STALE_RUN_SECONDS: z.coerce.number().int().min(5).max(86_400).default(60),
   /** The password of `npm run cli -- user create` when --password is not given. */
   SIGNALOPS_NEW_PASSWORD: z.string().min(1).optional(),
+  // --- monitoring (README: "Monitoring") ---
+  /** Length of a metric roll-up interval; each process flushes once per interval. */
+  MONITORING_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(300).default(10),
+  /** How often each process writes a system sample (CPU, memory, event-loop delay). */
+  MONITORING_SAMPLE_SECONDS: z.coerce.number().int().min(1).max(3600).default(15),
+  /** How long the 10-s metric roll-ups and process samples are kept. */
+  MONITORING_RAW_RETENTION_DAYS: z.coerce.number().positive().max(90).default(3),
+  /** How long the per-minute roll-ups are kept. */
+  MONITORING_MINUTE_RETENTION_DAYS: z.coerce.number().positive().max(730).default(30),
+  /** How long the per-hour roll-ups are kept. */
+  MONITORING_HOUR_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(365),
 });
 
 export type Config = z.infer<typeof EnvSchema> & { dataDir: string };

@@ -6,6 +6,7 @@ import { executeRun } from '../training/pipeline';
 import { applyNewVersionPolicy } from '../promotion/traffic';
 import { reapStaleRuns } from '../training/runs';
 import { fireDueSchedules } from '../training/schedules';
+import { compactRollups } from '../monitoring/compaction';
 
 export interface JobContext {
   db: Db;
@@ -30,7 +31,14 @@ async function maintenance(_data: unknown, ctx: JobContext) {
   const reaped = await reapStaleRuns(ctx.db, config().STALE_RUN_SECONDS);
   if (reaped.length) ctx.log.warn({ runs: reaped }, 'failed runs whose worker stopped responding');
   const fired = await fireDueSchedules(ctx.db, ctx.log);
-  return { reaped, fired, staleWorkerSeconds: config().WORKER_STALE_SECONDS };
+  const c = config();
+  const rollups = await compactRollups(ctx.db, {
+    retention: { rawDays: c.MONITORING_RAW_RETENTION_DAYS, minuteDays: c.MONITORING_MINUTE_RETENTION_DAYS, hourDays: c.MONITORING_HOUR_RETENTION_DAYS },
+  }).catch((e) => {
+    ctx.log.warn({ err: (e as Error).message }, 'metric roll-up compaction failed');
+    return null;
+  });
+  return { reaped, fired, rollups, staleWorkerSeconds: c.WORKER_STALE_SECONDS };
 }
 
 async function training(data: unknown, ctx: JobContext) {

@@ -21,6 +21,8 @@ interface Pending {
 export interface BatcherOptions {
   windowMs: number;
   maxBatch: number;
+  /** Called with the size of every batch run (metrics). */
+  onBatch?: (size: number) => void;
 }
 
 export class MicroBatcher {
@@ -58,6 +60,7 @@ export class MicroBatcher {
         this.stats.batches++;
         this.stats.items += n;
         this.stats.maxSize = Math.max(this.stats.maxSize, n);
+        this.opts.onBatch?.(n);
         for (let i = 0; i < n; i++) batch[i].resolve(probs.slice(i * this.classes, (i + 1) * this.classes));
       } catch (e) {
         for (const p of batch) p.reject(e);

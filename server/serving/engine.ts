@@ -55,6 +55,16 @@ export function engineOptionsFromEnv(env: Record<string, string | undefined> = p
   };
 }
 
+/**
+ * What the engine tells observers (metrics roll-ups, Prometheus): one call per answered request, per refused
+ * request, per tensor batch. Observers must be cheap and never throw (they run on the request path).
+ */
+export interface ServingObserver {
+  prediction?(e: { model: string; version: number; latencyMs: number; cacheHit: boolean; imputed: boolean; direction: 'BUY' | 'HOLD' | 'SELL'; confidence: number; symbol: string }): void;
+  failure?(e: { status: number; model: string | null; version: number | null; latencyMs: number }): void;
+  batch?(e: { model: string; version: number; size: number }): void;
+}
+
 interface LoadedVersion {
   id: string;
   model: string;
@@ -100,6 +110,10 @@ export class InferenceEngine {
   readonly stats = { requests: 0, errors: 0, cacheHits: 0, reloads: 0, lastReloadReason: '' };
   /** Called after every reload (e.g. to drop cached API-key checks). */
   readonly onReload: Array<() => void> = [];
+  /** Metrics observers (see ServingObserver). */
+  readonly observers: ServingObserver[] = [];
+  /** Called by stop() after the prediction log is flushed (e.g. the metrics recorder's last flush). */
+  readonly onStop: Array<() => Promise<unknown>> = [];
 
   constructor(
     private readonly db: Db,
@@ -225,7 +239,13 @@ export class InferenceEngine {
       inputMedians: artifactInputMedians(artifact),
       weights,
       predictor,
-      batcher: new MicroBatcher((x, n) => predictor.predictProba(x, n), T * TRANSFORMED_COUNT, 3, { windowMs: this.opts.batchWindowMs, maxBatch: this.opts.maxBatch }),
+      batcher: new MicroBatcher((x, n) => predictor.predictProba(x, n), T * TRANSFORMED_COUNT, 3, {
+        windowMs: this.opts.batchWindowMs,
+        maxBatch: this.opts.maxBatch,
+        onBatch: (size) => {
+          for (const o of this.observers) o.batch?.({ model: row.model, version: row.version, size });
+        },
+      }),
     };
     this.versions.set(id, loaded);
     return loaded;
@@ -284,18 +304,24 @@ export class InferenceEngine {
   async predict(input: unknown): Promise<PredictResponse> {
     const t0 = performance.now();
     this.stats.requests++;
+    const routed: { v?: LoadedVersion } = {};
     try {
       const parsed = ZPredictRequest.safeParse(input);
       if (!parsed.success) throw badRequestFromZod(parsed.error, 'body');
-      return await this.predictParsed(parsed.data, t0);
+      return await this.predictParsed(parsed.data, t0, routed);
     } catch (e) {
       this.stats.errors++;
+      if (this.observers.length) {
+        const ev = { status: isDomainError(e) ? statusOf(e) : 500, model: routed.v?.model ?? null, version: routed.v?.version ?? null, latencyMs: performance.now() - t0 };
+        for (const o of this.observers) o.failure?.(ev);
+      }
       throw e;
     }
   }
 
-  private async predictParsed(req: PredictRequest, t0: number): Promise<PredictResponse> {
+  private async predictParsed(req: PredictRequest, t0: number, routed: { v?: LoadedVersion }): Promise<PredictResponse> {
     const v = await this.route(req);
+    routed.v = v;
     const barTime = req.timestamp === undefined ? Date.now() : typeof req.timestamp === 'number' ? req.timestamp : Date.parse(req.timestamp);
     const history = await this.history.rows(req.symbol);
 
@@ -321,6 +347,10 @@ export class InferenceEngine {
     // Only a request that says which bar it is (its close time) adds to the symbol's history, and only with every
     // indicator known: a client polling several times per bar without `timestamp` must not turn its polls into bars.
     if (req.timestamp !== undefined && bar.imputedFrom !== 'training_input_medians') this.history.record(req.symbol, barTime, bar.raw);
+    if (this.observers.length) {
+      const ev = { model: v.model, version: v.version, latencyMs: ms, cacheHit, imputed: bar.imputed.length > 0, direction: signal.direction, confidence: signal.confidence, symbol: req.symbol };
+      for (const o of this.observers) o.prediction?.(ev);
+    }
     this.predictionLog.push({
       at: now,
       modelName: v.model,
@@ -417,6 +447,7 @@ export class InferenceEngine {
     await this.listener?.end().catch(() => {});
     await this.predictionLog.stop();
     await this.history.stop();
+    for (const f of this.onStop) await f().catch((e) => this.log.warn({ err: String(e) }, 'stopping an observer failed'));
     for (const v of this.versions.values()) v.predictor.dispose();
     this.versions.clear();
   }

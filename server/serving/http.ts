@@ -11,6 +11,7 @@ import { principalFromHeaders, type HeaderSource } from '../auth/request';
 import { errorOf, parseJsonBody, type PlainResponse } from '../http/rest';
 import { APP_VERSION } from '../config';
 import type { InferenceEngine } from './engine';
+import type { MetricsRecorder, ProcessSampler } from '../monitoring/rollups';
 import paths from './paths.json';
 
 /** Caches API-key checks for a few seconds on the hot path; dropped on every serving reload (e.g. a revoked key). */
@@ -49,6 +50,9 @@ export interface ServingContext {
   db: Db;
   engine: InferenceEngine;
   auth: AuthCache;
+  /** This process's metric roll-ups and system samples (absent in tests that build a bare context). */
+  metrics?: MetricsRecorder;
+  sampler?: ProcessSampler;
 }
 
 /** What a handler needs of a request, whatever the transport. */

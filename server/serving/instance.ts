@@ -1,5 +1,7 @@
 import { appDb } from '../db/app';
 import { childLogger } from '../log';
+import { config } from '../config';
+import { MetricsRecorder, ProcessSampler } from '../monitoring/rollups';
 import { InferenceEngine, engineOptionsFromEnv } from './engine';
 import { AuthCache, type ServingContext } from './http';
 
@@ -13,7 +15,15 @@ export function servingContext(): Promise<ServingContext> {
       const engine = await new InferenceEngine(h.db, h.url, childLogger({ component: 'serving' }), engineOptionsFromEnv()).start();
       const auth = new AuthCache(h.db);
       engine.onReload.push(() => auth.clear());
-      return { db: h.db, engine, auth };
+      // Metric roll-ups shared by all replicas, and this process's system samples (server/monitoring).
+      const log = childLogger({ component: 'monitoring' });
+      const processId = engine.opts.servedBy;
+      const metrics = new MetricsRecorder(h.db, log, { processId, intervalSeconds: config().MONITORING_INTERVAL_SECONDS });
+      engine.observers.push(metrics);
+      const sampler = new ProcessSampler(h.db, log, { processId, kind: config().SIGNALOPS_PROC, everyMs: config().MONITORING_SAMPLE_SECONDS * 1000 });
+      void sampler.tick();
+      engine.onStop.push(() => metrics.stop(), () => sampler.stop());
+      return { db: h.db, engine, auth, metrics, sampler };
     })();
     g.__signalopsServing.catch(() => {
       g.__signalopsServing = undefined; // retry on the next request
