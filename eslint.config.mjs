@@ -63,7 +63,7 @@ export default tseslint.config(
   stage('registry', ['training', 'serving', 'promotion', 'monitoring', 'drift', 'trpc'], 'the registry stores versions; it does not train, route or promote'),
   stage('promotion', ['serving', 'training', 'trpc'], 'serving reads promotion, not the reverse'),
   stage('serving', ['training', 'drift', 'trpc'], 'serving answers from registered versions; it does not train'),
-  stage('monitoring', ['training', 'trpc'], 'monitoring reads roll-ups and the prediction log'),
+  stage('monitoring', ['training', 'serving', 'trpc'], 'monitoring reads roll-ups and the prediction log; serving reports to it, not the reverse'),
   stage('auth', ['market', 'ml', 'training', 'registry', 'serving', 'promotion', 'trpc'], 'auth is shared infrastructure'),
   {
     files: ['server/**/*.ts'],
