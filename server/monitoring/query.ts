@@ -4,7 +4,8 @@
  * read the 10-s rows; longer ones the per-minute roll-ups (`compaction.ts`).
  */
 import type { Db, DbLike } from '../db/client';
-import { BATCH_BUCKETS, LATENCY_BUCKETS_MS, addInto, bucketMean, emptyHist, quantile } from './histogram';
+import { BATCH_BUCKETS, LATENCY_BUCKETS_MS, bucketMean, quantile } from './histogram';
+import { emptyCounts, addCounts, type Counts } from './counts';
 
 export const RANGES = { '15m': 900, '1h': 3600, '24h': 86_400, '7d': 604_800 } as const;
 export type RangeName = keyof typeof RANGES;
@@ -23,21 +24,6 @@ export function rangePlan(range: RangeName): { seconds: number; stepSeconds: num
   }
 }
 
-export interface Counts {
-  requests: number;
-  errors4xx: number;
-  errors5xx: number;
-  cacheHits: number;
-  cacheMisses: number;
-  imputed: number;
-  lowConfidence: number;
-  latencySumMs: number;
-  latencyHist: number[];
-  batchHist: number[];
-  confidenceHist: number[];
-  classes: number[];
-}
-
 export interface SeriesRow extends Counts {
   /** Step start, epoch ms. */
   t: number;
@@ -45,36 +31,7 @@ export interface SeriesRow extends Counts {
   version: number;
 }
 
-export const emptyCounts = (): Counts => ({
-  requests: 0,
-  errors4xx: 0,
-  errors5xx: 0,
-  cacheHits: 0,
-  cacheMisses: 0,
-  imputed: 0,
-  lowConfidence: 0,
-  latencySumMs: 0,
-  latencyHist: emptyHist(LATENCY_BUCKETS_MS),
-  batchHist: emptyHist(BATCH_BUCKETS),
-  confidenceHist: new Array<number>(10).fill(0),
-  classes: [0, 0, 0],
-});
-
-export function addCounts(a: Counts, b: Counts): Counts {
-  a.requests += b.requests;
-  a.errors4xx += b.errors4xx;
-  a.errors5xx += b.errors5xx;
-  a.cacheHits += b.cacheHits;
-  a.cacheMisses += b.cacheMisses;
-  a.imputed += b.imputed;
-  a.lowConfidence += b.lowConfidence;
-  a.latencySumMs += b.latencySumMs;
-  addInto(a.latencyHist, b.latencyHist);
-  addInto(a.batchHist, b.batchHist);
-  addInto(a.confidenceHist, b.confidenceHist);
-  addInto(a.classes, b.classes);
-  return a;
-}
+export { emptyCounts, addCounts, type Counts };
 
 /** Derived figures of a set of counts (rates as fractions; null when there is nothing to divide by). */
 export function figures(c: Counts) {

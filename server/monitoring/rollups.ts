@@ -9,51 +9,21 @@ import os from 'node:os';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client';
-import { BATCH_BUCKETS, LATENCY_BUCKETS_MS, CONFIDENCE_BUCKETS, bucketOf, confidenceBucket, emptyHist } from './histogram';
+import { BATCH_BUCKETS, LATENCY_BUCKETS_MS, bucketOf, confidenceBucket } from './histogram';
+import { emptyCounts, type Counts } from './counts';
 
 export const RAW_INTERVAL_SECONDS = 10;
 const CLASS_INDEX = { SELL: 0, HOLD: 1, BUY: 2 } as const;
 
 /** One process's counts for one interval and model version (a future `metric_rollups` row). */
-export interface RollupCell {
+export interface RollupCell extends Counts {
   bucketStart: number;
   modelName: string;
   version: number;
-  requests: number;
-  errors4xx: number;
-  errors5xx: number;
-  cacheHits: number;
-  cacheMisses: number;
-  imputed: number;
-  lowConfidence: number;
-  latencySumMs: number;
-  latencyHist: number[];
-  batchHist: number[];
-  confidenceHist: number[];
-  classes: number[];
   symbols: Record<string, number>;
 }
 
-function newCell(bucketStart: number, modelName: string, version: number): RollupCell {
-  return {
-    bucketStart,
-    modelName,
-    version,
-    requests: 0,
-    errors4xx: 0,
-    errors5xx: 0,
-    cacheHits: 0,
-    cacheMisses: 0,
-    imputed: 0,
-    lowConfidence: 0,
-    latencySumMs: 0,
-    latencyHist: emptyHist(LATENCY_BUCKETS_MS),
-    batchHist: emptyHist(BATCH_BUCKETS),
-    confidenceHist: new Array<number>(CONFIDENCE_BUCKETS).fill(0),
-    classes: [0, 0, 0],
-    symbols: {},
-  };
-}
+const newCell = (bucketStart: number, modelName: string, version: number): RollupCell => ({ bucketStart, modelName, version, symbols: {}, ...emptyCounts() });
 
 /** At most this many distinct symbols per cell; the rest are counted under '(other)' (bounded rows). */
 const MAX_SYMBOLS_PER_CELL = 200;
