@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { pgTable, text, timestamp, uuid, index, uniqueIndex, jsonb, bigserial } from 'drizzle-orm/pg-core';
+import type { AuditDetails } from './shapes';
 
 /** Roles, from least to most privileged. `viewer` procedures accept analyst and up. */
 export const ROLES = ['analyst', 'engineer', 'admin'] as const;
@@ -49,7 +50,7 @@ export const apiKeys = pgTable(
     /** First characters of the key (e.g. `so_live_ab12cd`), shown in lists so a person can tell keys apart. */
     prefix: text('prefix').notNull(),
     keyHash: text('key_hash').notNull(),
-    scopes: text('scopes').array().notNull(),
+    scopes: text('scopes').array().$type<ApiScope[]>().notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     createdBy: text('created_by').notNull(),
     expiresAt: timestamp('expires_at', { withTimezone: true }),
@@ -69,7 +70,7 @@ export const auditLog = pgTable(
     actor: text('actor').notNull(),
     action: text('action').notNull(),
     target: text('target'),
-    details: jsonb('details'),
+    details: jsonb('details').$type<AuditDetails>(),
   },
   (t) => [index('audit_log_at_idx').on(t.at)],
 );

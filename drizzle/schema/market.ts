@@ -1,4 +1,5 @@
 import { pgTable, text, timestamp, integer, doublePrecision, serial, primaryKey, jsonb, uuid } from 'drizzle-orm/pg-core';
+import type { ImportErrors } from './shapes';
 
 /** A named series of candles of one symbol at one timeframe. */
 export const datasets = pgTable('datasets', {
@@ -50,7 +51,7 @@ export const datasetImports = pgTable('dataset_imports', {
   firstTs: timestamp('first_ts', { withTimezone: true }),
   lastTs: timestamp('last_ts', { withTimezone: true }),
   /** `[{ line, reason }]`, capped (the count is in `skipped`). */
-  errors: jsonb('errors').notNull(),
+  errors: jsonb('errors').$type<ImportErrors>().notNull(),
   actor: text('actor').notNull(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });

@@ -1,4 +1,5 @@
 import { pgTable, text, timestamp, integer, doublePrecision, bigint, real, jsonb, primaryKey, index, boolean } from 'drizzle-orm/pg-core';
+import type { AlertLabels, AlertPayload, AlertRuleParams, RollupSymbolCounts } from './shapes';
 
 /**
  * Serving metrics rolled up per interval, per process, per model version: what pages, JSON metrics, Prometheus
@@ -37,7 +38,7 @@ export const metricRollups = pgTable(
     /** Predicted class counts [SELL, HOLD, BUY]. */
     classes: integer('classes').array().notNull(),
     /** Requests per symbol. */
-    symbols: jsonb('symbols').$type<Record<string, number>>().notNull(),
+    symbols: jsonb('symbols').$type<RollupSymbolCounts>().notNull(),
   },
   (t) => [
     primaryKey({ columns: [t.intervalSeconds, t.bucketStart, t.processId, t.modelName, t.version] }),
@@ -83,7 +84,7 @@ export const alertRules = pgTable('alert_rules', {
   forSeconds: integer('for_seconds').notNull(),
   severity: text('severity').notNull().default('warning'),
   enabled: boolean('enabled').notNull().default(true),
-  params: jsonb('params').$type<Record<string, unknown>>().notNull().default({}),
+  params: jsonb('params').$type<AlertRuleParams>().notNull().default({}),
   builtin: text('builtin').unique(),
   updatedBy: text('updated_by').notNull(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
@@ -98,7 +99,7 @@ export const alertStates = pgTable(
       .references(() => alertRules.id, { onDelete: 'cascade' }),
     /** Stable hash of the rule and its labels (Alertmanager's fingerprint). */
     fingerprint: text('fingerprint').notNull(),
-    labels: jsonb('labels').$type<Record<string, string>>().notNull(),
+    labels: jsonb('labels').$type<AlertLabels>().notNull(),
     state: text('state').notNull(),
     /** When the condition started holding (pending since). */
     activeSince: timestamp('active_since', { withTimezone: true }),
@@ -121,8 +122,8 @@ export const alertEvents = pgTable(
     fingerprint: text('fingerprint').notNull(),
     /** 'firing' or 'resolved'. */
     status: text('status').notNull(),
-    labels: jsonb('labels').$type<Record<string, string>>().notNull(),
-    annotations: jsonb('annotations').$type<Record<string, string>>().notNull(),
+    labels: jsonb('labels').$type<AlertLabels>().notNull(),
+    annotations: jsonb('annotations').$type<AlertLabels>().notNull(),
     value: doublePrecision('value'),
     startsAt: timestamp('starts_at', { withTimezone: true }).notNull(),
     endsAt: timestamp('ends_at', { withTimezone: true }),
@@ -159,7 +160,7 @@ export const alertDeliveries = pgTable(
     nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }),
     lastStatusCode: integer('last_status_code'),
     lastError: text('last_error'),
-    payload: jsonb('payload').$type<unknown>().notNull(),
+    payload: jsonb('payload').$type<AlertPayload>().notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     sentAt: timestamp('sent_at', { withTimezone: true }),
   },

@@ -1,5 +1,18 @@
 import { sql } from 'drizzle-orm';
 import { pgTable, text, timestamp, integer, serial, jsonb, uuid, uniqueIndex, customType, index, boolean } from 'drizzle-orm/pg-core';
+import type {
+  ArtifactMeta,
+  EpochRecord,
+  RunLogEntry,
+  RunParams,
+  RunResult,
+  RunStages,
+  ScheduleParams,
+  VersionGate,
+  VersionIndicatorWeights,
+  VersionLineage,
+  VersionMetrics,
+} from './shapes';
 
 const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
 
@@ -34,13 +47,13 @@ export const modelVersions = pgTable(
     status: text('status', { enum: VERSION_STATUSES }).notNull(),
     modelType: text('model_type').notNull(),
     /** Test-part evaluation: accuracy, macro-F1, per class, confusion, win rate, backtest, calibration, baselines, CIs. */
-    metrics: jsonb('metrics').notNull(),
+    metrics: jsonb('metrics').$type<VersionMetrics>().notNull(),
     /** { passed, reasons[], warnings[], thresholds } */
-    gate: jsonb('gate').notNull(),
+    gate: jsonb('gate').$type<VersionGate>().notNull(),
     /** Normalised permutation importance per indicator + change vs the previous version. */
-    indicatorWeights: jsonb('indicator_weights').notNull(),
+    indicatorWeights: jsonb('indicator_weights').$type<VersionIndicatorWeights>().notNull(),
     /** Dataset snapshot, every parameter, seed, code version, tf backend, durations, run id, who. */
-    lineage: jsonb('lineage').notNull(),
+    lineage: jsonb('lineage').$type<VersionLineage>().notNull(),
     runId: uuid('run_id'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     createdBy: text('created_by').notNull(),
@@ -56,7 +69,7 @@ export const modelArtifacts = pgTable('model_artifacts', {
     .references(() => modelVersions.id, { onDelete: 'cascade' }),
   format: text('format').notNull(),
   /** Topology/config, feature order, input transform, scaler, window, label rule, temperature, weight specs. */
-  meta: jsonb('meta').notNull(),
+  meta: jsonb('meta').$type<ArtifactMeta>().notNull(),
   weights: bytea('weights').notNull(),
   /** Calibrated class probabilities on the test part (float32, n × 3), to check that a reload reproduces them. */
   testPredictions: bytea('test_predictions').notNull(),
@@ -76,20 +89,20 @@ export const trainingRuns = pgTable(
     modelType: text('model_type').notNull(),
     dataset: text('dataset').notNull(),
     /** The validated training request (every parameter). */
-    params: jsonb('params').notNull(),
+    params: jsonb('params').$type<RunParams>().notNull(),
     status: text('status', { enum: RUN_STATUSES }).notNull(),
     /** [{ name, status, startedAt, endedAt, durationMs, detail?, error? }] */
-    stages: jsonb('stages').notNull(),
+    stages: jsonb('stages').$type<RunStages>().notNull(),
     /** Per epoch: loss, accuracy, valLoss, valAccuracy, elapsedMs, etaMs. */
-    history: jsonb('history').notNull().default(sql`'[]'::jsonb`),
+    history: jsonb('history').$type<EpochRecord[]>().notNull().default(sql`'[]'::jsonb`),
     /** Short human-readable log lines [{ at, msg }]. */
-    logs: jsonb('logs').notNull().default(sql`'[]'::jsonb`),
+    logs: jsonb('logs').$type<RunLogEntry[]>().notNull().default(sql`'[]'::jsonb`),
     error: text('error'),
     jobId: text('job_id'),
     workerId: text('worker_id'),
     versionId: uuid('version_id'),
     /** Outcome summary for lists: { model, version, status, accuracy, macroF1, passed }. */
-    result: jsonb('result'),
+    result: jsonb('result').$type<RunResult>(),
     trigger: text('trigger').notNull().default('manual'),
     createdBy: text('created_by').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
@@ -112,7 +125,7 @@ export const modelSchedules = pgTable('model_schedules', {
   cron: text('cron').notNull(),
   timezone: text('timezone').notNull().default('UTC'),
   /** The training request to run (dataset, model type, parameters). */
-  params: jsonb('params').notNull(),
+  params: jsonb('params').$type<ScheduleParams>().notNull(),
   enabled: boolean('enabled').notNull().default(true),
   nextRunAt: timestamp('next_run_at', { withTimezone: true }),
   lastFiredAt: timestamp('last_fired_at', { withTimezone: true }),

@@ -1,5 +1,6 @@
 import { pgTable, text, timestamp, integer, uuid, primaryKey, doublePrecision, real, boolean, bigserial, index, jsonb } from 'drizzle-orm/pg-core';
 import { modelVersions } from './registry';
+import type { ServingSettingValue } from './shapes';
 
 /** Traffic split of a model: version → percent (the rows of one model sum to 100). */
 export const trafficSplits = pgTable(
@@ -27,7 +28,7 @@ export const symbolDefaults = pgTable('symbol_defaults', {
 /** Key/value settings of the serving layer (e.g. the model a request without `model` goes to). */
 export const servingSettings = pgTable('serving_settings', {
   key: text('key').primaryKey(),
-  value: jsonb('value').notNull(),
+  value: jsonb('value').$type<ServingSettingValue>().notNull(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   updatedBy: text('updated_by').notNull(),
 });

@@ -68,12 +68,12 @@ export async function createApiKey(db: Db, input: CreateApiKeyRequest, actor: st
       })
       .returning(publicColumns);
     await recordAudit(tx, { actor, action: 'apikey.create', target: row.name, details: { id: row.id, scopes } });
-    return { key, apiKey: row as PublicApiKey };
+    return { key, apiKey: row };
   });
 }
 
 export async function listApiKeys(db: Db): Promise<PublicApiKey[]> {
-  return (await db.select(publicColumns).from(apiKeys).orderBy(desc(apiKeys.createdAt))) as PublicApiKey[];
+  return db.select(publicColumns).from(apiKeys).orderBy(desc(apiKeys.createdAt));
 }
 
 export async function revokeApiKey(db: Db, id: string, actor: string): Promise<PublicApiKey> {
@@ -82,7 +82,7 @@ export async function revokeApiKey(db: Db, id: string, actor: string): Promise<P
     if (!row) throw notFound(`No API key with id ${id}.`);
     await recordAudit(tx, { actor, action: 'apikey.revoke', target: row.name, details: { id } });
     await notifyServing(tx, 'api key revoked'); // serving processes drop their cached key checks
-    return row as PublicApiKey;
+    return row;
   });
 }
 
@@ -101,5 +101,5 @@ export async function principalFromApiKey(db: Db, key: string): Promise<Principa
     lastTouched.set(row.id, now);
     await db.update(apiKeys).set({ lastUsedAt: new Date(now) }).where(eq(apiKeys.id, row.id));
   }
-  return { kind: 'apikey', keyId: row.id, name: row.name, scopes: row.scopes as ApiScope[] };
+  return { kind: 'apikey', keyId: row.id, name: row.name, scopes: row.scopes };
 }

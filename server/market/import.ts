@@ -4,7 +4,7 @@ import type { Db } from '../db/client';
 import { badRequest, conflict } from '../errors';
 import { isoOf } from './parse/fields';
 import { ColumnMappingSchema, FormatOptionSchema, type CandleFormat } from './parse/formats';
-import { parseCandles, type CandleBatch, type RowError } from './parse/parse-candles';
+import { parseCandles, type CandleBatch } from './parse/parse-candles';
 import { openSource, type CandleSource } from './parse/source';
 import { hashCandles } from './hash';
 import { readCandleColumns } from './store';
@@ -211,7 +211,7 @@ export async function importCandles(db: Db, params: ImportParams): Promise<Impor
       skipped,
       first,
       last,
-      errors: summary.errors as RowError[],
+      errors: summary.errors,
       errorCount: summary.errorCount,
       format: summary.format,
       symbol,

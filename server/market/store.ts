@@ -97,7 +97,7 @@ export async function listImports(db: Db, datasetName: string, opts: { limit?: n
     skipped: r.skipped,
     firstTs: iso(r.firstTs),
     lastTs: iso(r.lastTs),
-    errors: r.errors as { line: number; reason: string }[],
+    errors: r.errors,
     actor: r.actor,
     createdAt: r.createdAt.toISOString(),
   }));

@@ -5,7 +5,8 @@ import { models, modelVersions, modelArtifacts, type VersionStatus } from '../..
 import { DomainError, notFound } from '../errors';
 import { normalSymbol } from '../market/symbol';
 import { recordAudit } from '../auth/audit';
-import { splitArtifact, joinArtifact, loadArtifact, type ModelArtifact, type ArtifactMeta, type Predictor } from '../ml/artifact';
+import { splitArtifact, joinArtifact, loadArtifact, type ModelArtifact, type Predictor } from '../ml/artifact';
+import type { VersionGate, VersionIndicatorWeights, VersionLineage, VersionMetrics } from '../../drizzle/schema/shapes';
 
 export type VersionRow = typeof modelVersions.$inferSelect;
 
@@ -27,10 +28,10 @@ export async function registerVersion(
     modelName: string;
     status: VersionStatus;
     modelType: string;
-    metrics: unknown;
-    gate: unknown;
-    indicatorWeights: unknown;
-    lineage: unknown;
+    metrics: VersionMetrics;
+    gate: VersionGate;
+    indicatorWeights: VersionIndicatorWeights;
+    lineage: VersionLineage;
     runId: string | null;
     createdBy: string;
     artifact: ModelArtifact;
@@ -61,7 +62,7 @@ export async function registerVersion(
     .orderBy(asc(modelVersions.version))
     .limit(1);
   const duplicateOf = twin ? versionLabel(twin.version) : null;
-  const lineage = duplicateOf && v.lineage && typeof v.lineage === 'object' ? { ...(v.lineage as object), duplicateOf } : v.lineage;
+  const lineage = duplicateOf && v.lineage && typeof v.lineage === 'object' ? { ...v.lineage, duplicateOf } : v.lineage;
   const [row] = await tx
     .insert(modelVersions)
     .values({
@@ -144,7 +145,7 @@ export async function getVersion(db: DbLike, modelName: string, version: string 
     .select({ format: modelArtifacts.format, sizeBytes: modelArtifacts.sizeBytes, sha256: modelArtifacts.sha256, meta: modelArtifacts.meta })
     .from(modelArtifacts)
     .where(eq(modelArtifacts.versionId, v.id));
-  const meta = a?.meta as ArtifactMeta | undefined;
+  const meta = a?.meta;
   return {
     ...v,
     model,
@@ -196,7 +197,7 @@ export async function loadVersionArtifact(db: DbLike, versionId: string): Promis
   const p = a.testPredictions;
   const testPredictions = new Float32Array(p.byteLength / 4);
   new Uint8Array(testPredictions.buffer).set(p);
-  return { artifact: joinArtifact(a.meta as ArtifactMeta, a.weights), testPredictions };
+  return { artifact: joinArtifact(a.meta, a.weights), testPredictions };
 }
 
 /** A ready predictor for a stored version (the caller disposes it). */

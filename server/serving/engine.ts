@@ -228,7 +228,8 @@ export class InferenceEngine {
     const predictor = await loadArtifact(artifact);
     const T = artifact.shape.timeSteps;
     const weights: Record<string, number> = {};
-    for (const w of (row.indicatorWeights as { weights?: { indicator: string; weight: number }[] }).weights ?? []) weights[w.indicator] = Math.round(w.weight * 1e4) / 1e4;
+    // A weight stored as null (non-finite) rounds to 0, as `Math.round(null * 1e4)` did.
+    for (const w of row.indicatorWeights.weights ?? []) weights[w.indicator] = Math.round((w.weight ?? 0) * 1e4) / 1e4;
     const loaded: LoadedVersion = {
       id,
       model: row.model,

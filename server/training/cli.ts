@@ -59,9 +59,9 @@ function trainRequestFrom(values: OptionValues): TrainRequestInput {
 }
 
 async function runResult(ctx: CliContext, run: Run) {
-  const version = run.result ? await getVersion(ctx.db, (run.result as { model: string }).model, (run.result as { version: number }).version) : null;
+  const version = run.result ? await getVersion(ctx.db, run.result.model, run.result.version) : null;
   return {
-    run: { id: run.id, status: run.status, model: run.modelName, modelType: run.modelType, dataset: run.dataset, error: run.error, stages: run.stages, epochs: (run.history as unknown[]).length, startedAt: run.startedAt, endedAt: run.endedAt },
+    run: { id: run.id, status: run.status, model: run.modelName, modelType: run.modelType, dataset: run.dataset, error: run.error, stages: run.stages, epochs: run.history.length, startedAt: run.startedAt, endedAt: run.endedAt },
     version: version
       ? { model: version.model, version: version.label, status: version.status, metrics: version.metrics, gate: version.gate, indicatorWeights: version.indicatorWeights, lineage: version.lineage }
       : null,
@@ -74,12 +74,12 @@ async function waitForRun(ctx: CliContext, id: string): Promise<Run> {
   let lastStage = '';
   for (;;) {
     const run = await getRun(ctx.db, id);
-    const history = run.history as { epoch: number; epochs: number; loss: number; valLoss: number | null }[];
-    const stage = (run.stages as { name: string; status: string }[]).find((s) => s.status === 'running')?.name ?? run.status;
+    const history = run.history;
+    const stage = run.stages.find((s) => s.status === 'running')?.name ?? run.status;
     if (stage !== lastStage && !process.stderr.isTTY) ctx.info(`stage: ${stage}`);
     lastStage = stage;
     const last = history.at(-1);
-    bar.update(last?.epoch ?? 0, (run.params as { epochs: number }).epochs);
+    bar.update(last?.epoch ?? 0, run.params.epochs);
     if (!['queued', 'running'].includes(run.status)) {
       bar.done();
       return run;
@@ -91,12 +91,13 @@ async function waitForRun(ctx: CliContext, id: string): Promise<Run> {
 function summary(doc: Awaited<ReturnType<typeof runResult>>): string {
   const r = doc.run;
   if (!doc.version) return `run ${r.id}: ${r.status}${r.error ? ` — ${r.error}` : ''}`;
-  const m = doc.version.metrics as { accuracy: number; macroF1: number; macroF1CI: { lower: number; upper: number }; winRate: { winRate: number | null }; backtest: { sharpe: number | null; trades: number }; baselines: { majority: { macroF1: number }; priorRandom: { macroF1: number }; logreg: { macroF1: number } | null } };
-  const g = doc.version.gate as { passed: boolean; reasons: string[]; warnings: string[] };
+  const m = doc.version.metrics;
+  const g = doc.version.gate;
+  // Stored figures may be null (non-finite); accuracy and macro-F1 figures of a registered version are finite.
   return [
     `run ${r.id}: ${r.status} → ${doc.version.model} ${doc.version.version} (${doc.version.status})`,
-    `  test accuracy ${(m.accuracy * 100).toFixed(1)}%, macro-F1 ${m.macroF1.toFixed(3)} [${m.macroF1CI.lower.toFixed(3)}, ${m.macroF1CI.upper.toFixed(3)}]`,
-    `  baselines macro-F1: majority ${m.baselines.majority.macroF1.toFixed(3)}, prior-random ${m.baselines.priorRandom.macroF1.toFixed(3)}, logreg ${m.baselines.logreg?.macroF1.toFixed(3) ?? '—'}`,
+    `  test accuracy ${(m.accuracy! * 100).toFixed(1)}%, macro-F1 ${m.macroF1!.toFixed(3)} [${m.macroF1CI.lower!.toFixed(3)}, ${m.macroF1CI.upper!.toFixed(3)}]`,
+    `  baselines macro-F1: majority ${m.baselines.majority.macroF1!.toFixed(3)}, prior-random ${m.baselines.priorRandom.macroF1!.toFixed(3)}, logreg ${m.baselines.logreg?.macroF1!.toFixed(3) ?? '—'}`,
     `  win rate ${m.winRate.winRate === null ? '—' : (m.winRate.winRate * 100).toFixed(1) + '%'}, backtest Sharpe ${m.backtest.sharpe?.toFixed(2) ?? '—'} over ${m.backtest.trades} trades`,
     `  gate ${g.passed ? 'PASSED' : 'FAILED'}: ${g.reasons.join('; ')}`,
     ...g.warnings.map((w) => `  warning: ${w}`),
@@ -121,7 +122,7 @@ const train: CliCommand = {
       const bar = ctx.progress('training');
       const poll = async () => {
         const r = await getRun(ctx.db, run.id).catch(() => null);
-        const h = (r?.history as { epoch: number }[] | undefined)?.at(-1);
+        const h = r?.history.at(-1);
         if (h) bar.update(h.epoch, req.epochs ?? 30);
       };
       const timer = setInterval(() => void poll(), 1000);
@@ -190,7 +191,7 @@ const evaluate: CliCommand = {
     const imp = await importCandles(ctx.db, { source: file, dataset, actor: ctx.actor });
     ctx.info(`dataset ${dataset}: ${imp.rowCount} bars (${imp.inserted} new), ${imp.first} → ${imp.last}`);
     const rows: Array<Record<string, unknown>> = [];
-    let baselines: Record<string, { accuracy: number; macroF1: number }> | null = null;
+    let baselines: Record<string, { accuracy: number | null; macroF1: number | null }> | null = null;
     for (const type of types) {
       const req = trainRequestFrom({ ...values, dataset, model: type, name: `${dataset}-${type}`.slice(0, 64), force: true });
       const run = await startRun(ctx.db, req, ctx.actor, { enqueue: false, trigger: 'cli eval' });
@@ -202,16 +203,7 @@ const evaluate: CliCommand = {
         rows.push({ model: type, error: out.error ?? doc.run.error });
         continue;
       }
-      const m = doc.version.metrics as {
-        accuracy: number;
-        macroF1: number;
-        macroF1CI: { lower: number; upper: number };
-        winRate: { winRate: number | null; signals: number };
-        backtest: { sharpe: number | null; trades: number; totalReturn: number | null; maxDrawdown: number | null };
-        calibration: { eceAfter: number };
-        baselines: { majority: { accuracy: number; macroF1: number }; priorRandom: { accuracy: number; macroF1: number }; logreg: { accuracy: number; macroF1: number } | null };
-        testSamples: number;
-      };
+      const m = doc.version.metrics;
       baselines ??= { majority: m.baselines.majority, 'prior-random': m.baselines.priorRandom };
       rows.push({
         model: type,

@@ -7,6 +7,7 @@ import type { ClassificationReport, Interval, WinRate } from '../ml/metrics';
 import type { BacktestResult } from '../ml/backtest';
 import type { Reliability } from '../ml/calibration';
 import type { GateThresholds } from './params';
+import type { JsonSafe } from '../../drizzle/schema/shapes';
 
 export { blockLengthFor };
 
@@ -39,7 +40,7 @@ export interface Evaluation extends ClassificationReport {
 const finite = (v: number) => (Number.isFinite(v) ? v : null);
 
 /** JSON cannot hold NaN/Infinity: turn them into null (e.g. the win rate of a model that never signals). */
-export function jsonSafe<T>(v: T): T {
+export function jsonSafe<T>(v: T): JsonSafe<T> {
   return JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === 'number' ? finite(x) : x)));
 }
 

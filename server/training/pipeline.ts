@@ -21,7 +21,8 @@ import { codeVersion } from '../config';
 import { evaluateOnTest, gate, jsonSafe, type Evaluation, type GateResult } from './evaluate';
 import { indicatorWeights, type IndicatorWeights } from './weights';
 import { labelRuleOf, modelNameOf, ZTrainRequest, type TrainRequest } from './params';
-import { claimRun, completeRun, failRun, markRunEnded, type Run, type StageRecord } from './runs';
+import { claimRun, completeRun, failRun, markRunEnded, type Run } from './runs';
+import type { RunResult, VersionLineage, VersionMetrics } from '../../drizzle/schema/shapes';
 import { RunTracker, Cancelled, errorText } from './tracker';
 
 export interface RunOutcome {
@@ -137,7 +138,7 @@ async function weigh(db: Db, model: Model, samples: BuiltSamples, evaluation: Ev
   return indicatorWeights(
     samples.featureNames,
     imp,
-    previous ? { version: previous.version, weights: previous.indicatorWeights as IndicatorWeights, macroF1: (previous.metrics as { macroF1?: number }).macroF1 ?? null } : null,
+    previous ? { version: previous.version, weights: previous.indicatorWeights, macroF1: previous.metrics.macroF1 ?? null } : null,
     evaluation.macroF1,
   );
 }
@@ -195,8 +196,12 @@ async function register(db: Db, t: Trained, tracker: RunTracker, ctx: RunContext
     trigger: run.trigger,
     worker: { id: ctx.workerId, host: os.hostname() },
     training: { epochsRun: trained.history.length, bestEpoch: trained.bestEpoch, stoppedEarly: trained.stoppedEarly },
-  };
-  const metrics = jsonSafe({ ...evaluation, history: trained.history.map((h) => ({ epoch: h.epoch, loss: h.loss, valLoss: h.valLoss, accuracy: h.accuracy, valAccuracy: h.valAccuracy })) });
+  } satisfies VersionLineage;
+  // Figures may be non-finite (stored as null); epoch numbers are integers.
+  const metrics = {
+    ...jsonSafe(evaluation),
+    history: trained.history.map((h) => ({ epoch: h.epoch, ...jsonSafe({ loss: h.loss, valLoss: h.valLoss, accuracy: h.accuracy, valAccuracy: h.valAccuracy }) })),
+  } satisfies VersionMetrics;
   const status = verdict.passed ? ('candidate' as const) : ('rejected' as const);
   return db.transaction(async (tx) => {
     const v = await registerVersion(tx, {
@@ -206,15 +211,15 @@ async function register(db: Db, t: Trained, tracker: RunTracker, ctx: RunContext
       metrics,
       gate: jsonSafe(verdict),
       indicatorWeights: jsonSafe(t.weights),
-      lineage: jsonSafe(lineage),
+      lineage,
       runId: run.id,
       createdBy: run.createdBy,
       artifact,
       testPredictions: t.probs,
       symbol: t.data.dataset.symbol,
     });
-    const result = { model: modelName, version: v.version, status, accuracy: evaluation.accuracy, macroF1: evaluation.macroF1, passed: verdict.passed };
-    if (!(await completeRun(tx, run.id, v.id, jsonSafe(result)))) throw new Cancelled(); // cancelled meanwhile: roll the version back
+    const result = { model: modelName, version: v.version, status, ...jsonSafe({ accuracy: evaluation.accuracy, macroF1: evaluation.macroF1 }), passed: verdict.passed } satisfies RunResult;
+    if (!(await completeRun(tx, run.id, v.id, result))) throw new Cancelled(); // cancelled meanwhile: roll the version back
     return { ...v, status };
   });
 }
@@ -235,7 +240,7 @@ export async function executeRun(db: Db, runId: string, ctx: RunContext): Promis
   }
   const req: TrainRequest = ZTrainRequest.parse(run.params);
   const modelName = modelNameOf(req);
-  const tracker = new RunTracker(db, runId, run.stages as StageRecord[], ctx.log);
+  const tracker = new RunTracker(db, runId, run.stages, ctx.log);
   ctx.signal?.addEventListener('abort', () => tracker.abort.abort());
   const disposables: Model[] = [];
   const startedAt = Date.now();

@@ -8,6 +8,7 @@ import { getDataset } from '../market/store';
 import { findIdenticalVersion } from '../registry/versions';
 import { codeVersion } from '../config';
 import { ZTrainRequest, modelNameOf, STAGES, type TrainRequestInput, type StageName } from './params';
+import type { EpochRecord, RunResult } from '../../drizzle/schema/shapes';
 
 export const TRAINING_QUEUE = QUEUES.training;
 
@@ -126,9 +127,8 @@ export async function trainingStatus(db: DbLike) {
   const active = await db.select().from(trainingRuns).where(inArray(trainingRuns.status, ACTIVE)).orderBy(desc(trainingRuns.createdAt));
   return {
     active: active.map((r) => {
-      const history = r.history as { epoch: number; etaMs: number }[];
-      const stage = (r.stages as StageRecord[]).find((s) => s.status === 'running')?.name ?? null;
-      const last = history.at(-1);
+      const stage = r.stages.find((s) => s.status === 'running')?.name ?? null;
+      const last = r.history.at(-1);
       return {
         id: r.id,
         modelName: r.modelName,
@@ -136,7 +136,7 @@ export async function trainingStatus(db: DbLike) {
         status: r.status,
         stage,
         epoch: last?.epoch ?? 0,
-        epochs: (r.params as { epochs: number }).epochs,
+        epochs: r.params.epochs,
         etaMs: last?.etaMs ?? null,
         startedAt: r.startedAt,
         workerId: r.workerId,
@@ -151,7 +151,7 @@ export async function cancelRun(db: Db, id: string, actor: string, reason = 'can
   if (!ACTIVE.includes(run.status)) throw new DomainError('CONFLICT', `Run ${id} is already ${run.status}.`);
   const now = new Date();
   // A queued run never starts: its stages are skipped. A running one marks its own stages as it stops.
-  const stages = run.status === 'queued' ? (run.stages as StageRecord[]).map((s) => ({ ...s, status: 'skipped' as const })) : run.stages;
+  const stages = run.status === 'queued' ? run.stages.map((s) => ({ ...s, status: 'skipped' as const })) : run.stages;
   const [updated] = await db
     .update(trainingRuns)
     .set({ status: 'cancelled', cancelRequestedAt: now, endedAt: now, error: `${reason} by ${actor}`, stages })
@@ -213,7 +213,7 @@ export async function saveRunStages(db: DbLike, id: string, stages: StageRecord[
 }
 
 /** Appends one epoch to the run's live history (the page's curves and per-epoch log lines read it). */
-export async function appendRunEpoch(db: DbLike, id: string, row: Record<string, unknown>): Promise<void> {
+export async function appendRunEpoch(db: DbLike, id: string, row: EpochRecord): Promise<void> {
   await db
     .update(trainingRuns)
     .set({ history: sql`${trainingRuns.history} || ${JSON.stringify([row])}::jsonb`, heartbeatAt: new Date() })
@@ -221,7 +221,7 @@ export async function appendRunEpoch(db: DbLike, id: string, row: Record<string,
 }
 
 /** Ends a running run as succeeded with its version, in the caller's transaction; false when it was cancelled meanwhile. */
-export async function completeRun(tx: DbLike, id: string, versionId: string, result: unknown): Promise<boolean> {
+export async function completeRun(tx: DbLike, id: string, versionId: string, result: RunResult): Promise<boolean> {
   const done = await tx
     .update(trainingRuns)
     .set({ versionId, result, status: 'succeeded', endedAt: new Date() })

@@ -7,6 +7,7 @@ import { modelSchedules } from '../../drizzle/schema';
 import { isDomainError, badRequest, notFound } from '../errors';
 import { recordAudit } from '../auth/audit';
 import { ZModelName, ZTrainRequest } from './params';
+import type { ScheduleParams } from '../../drizzle/schema/shapes';
 import { startRun } from './runs';
 
 /** Default suggestion: weekly, Sunday 02:00 UTC. */
@@ -36,7 +37,7 @@ export async function listSchedules(db: Db) {
 export async function upsertSchedule(db: Db, input: z.input<typeof ZScheduleRequest>, actor: string) {
   const s = ZScheduleRequest.parse(input);
   const next = nextRun(s.cron, s.timezone);
-  const values = { modelName: s.modelName, cron: s.cron, timezone: s.timezone, enabled: s.enabled, params: { ...s.params, modelName: s.modelName }, nextRunAt: next, updatedBy: actor, updatedAt: new Date() };
+  const values = { modelName: s.modelName, cron: s.cron, timezone: s.timezone, enabled: s.enabled, params: { ...s.params, modelName: s.modelName } satisfies ScheduleParams, nextRunAt: next, updatedBy: actor, updatedAt: new Date() };
   const [row] = await db
     .insert(modelSchedules)
     .values(values)
@@ -69,7 +70,7 @@ export async function fireDueSchedules(db: Db, log: Logger, now = new Date()): P
     for (const s of due) {
       let runId: string | null = null;
       try {
-        const run = await startRun(db, s.params as z.input<typeof ZTrainRequest>, 'schedule', { trigger: `schedule (${s.cron})` });
+        const run = await startRun(db, s.params, 'schedule', { trigger: `schedule (${s.cron})` });
         runId = run.id;
         fired.push(s.modelName);
       } catch (e) {

@@ -4,6 +4,7 @@ import { TrainingCancelledError, type EpochReport } from '../ml/train';
 import { jsonSafe } from './evaluate';
 import { appendRunEpoch, appendRunLog, heartbeatRun, saveRunStages, type StageRecord } from './runs';
 import type { StageName } from './params';
+import type { EpochRecord } from '../../drizzle/schema/shapes';
 
 /** Thrown when the run was cancelled (by a person, a forced start, or the worker shutting down). */
 export class Cancelled extends Error {}
@@ -67,18 +68,14 @@ export class RunTracker {
 
   /** One finished epoch: appended to the live history; stops the run when it was cancelled. */
   async epoch(r: EpochReport) {
+    // The figures may be non-finite (stored as null); epoch numbers are integers.
     const row = {
       epoch: r.epoch,
       epochs: r.epochs,
-      loss: r.loss,
-      accuracy: r.accuracy,
-      valLoss: r.valLoss,
-      valAccuracy: r.valAccuracy,
-      elapsedMs: Math.round(r.elapsedMs),
-      etaMs: Math.round(r.etaMs),
+      ...jsonSafe({ loss: r.loss, accuracy: r.accuracy, valLoss: r.valLoss, valAccuracy: r.valAccuracy, elapsedMs: Math.round(r.elapsedMs), etaMs: Math.round(r.etaMs) }),
       best: r.best,
-    };
-    await appendRunEpoch(this.db, this.runId, jsonSafe(row));
+    } satisfies EpochRecord;
+    await appendRunEpoch(this.db, this.runId, row);
     if (this.abort.signal.aborted) throw new Cancelled();
   }
 

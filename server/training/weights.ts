@@ -1,4 +1,5 @@
 import { FEATURE_NAMES } from '../market/indicators';
+import type { VersionIndicatorWeights } from '../../drizzle/schema/shapes';
 
 /**
  * Model input → the indicator it comes from (server/market/transform.ts). `ema_12` is the price reference the
@@ -51,7 +52,8 @@ export interface IndicatorWeights {
 export function indicatorWeights(
   inputNames: readonly string[],
   imp: { weights: number[]; importances: number[]; std: number[]; metric: string; repeats: number },
-  previous: { version: number; weights: IndicatorWeights; macroF1: number | null } | null,
+  /** The previous version's stored weights (a non-finite weight was stored as null and counts as 0). */
+  previous: { version: number; weights: VersionIndicatorWeights; macroF1: number | null } | null,
   macroF1: number,
 ): IndicatorWeights {
   const byIndicator = new Map<string, { weight: number; importance: number; std: number }>();

@@ -89,3 +89,12 @@ export const engineerProcedure = requiring({ role: 'engineer', scope: 'train' })
 export const adminProcedure = requiring({ role: 'admin', scope: 'admin' });
 /** Machine calls (e.g. `predict`): API keys with that scope, or any signed-in user. */
 export const scopedProcedure = (scope: ApiScope) => requiring({ role: 'analyst', scope });
+
+// 4. Output schemas ---------------------------------------------------------------------------------------------------
+/**
+ * Compile-time check of an `.output()` schema against what the domain function returns: `true` only when each is
+ * assignable to the other. A z.object strips the keys it does not list, so a key the schema forgot would silently
+ * vanish from the response; `Assert<SameShape<z.output<typeof ZSchema>, DomainType>>` fails the build instead.
+ */
+export type SameShape<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+export type Assert<T extends true> = T;

@@ -5,7 +5,7 @@ import { EmptyState } from '@/components/ui/EmptyState';
 import { Badge } from '@/components/ui/Badge';
 import { ScheduleEditor } from '@/components/forms/ScheduleEditor';
 import { SymbolsEditor } from '@/components/forms/SymbolsEditor';
-import { asWire, scheduleParams, type ModelList, type ScheduleRow, type Lineage } from '@/components/charts/types';
+import { asWire, scheduleParams, type ModelList } from '@/components/charts/types';
 import { dateTime, num, pct, versionTone } from '@/components/charts/format';
 
 export const dynamic = 'force-dynamic';
@@ -69,8 +69,8 @@ export default async function ModelsPage() {
   const user = await requireUser();
   const api = await serverCaller();
   const [models, schedules, defaults] = await Promise.all([
-    api.registry.list().then((x) => asWire<ModelList>(x)),
-    api.training.schedules().then((x) => asWire<ScheduleRow[]>(x)),
+    api.registry.list().then(asWire),
+    api.training.schedules().then(asWire),
     api.training.defaults(),
   ]);
   const canEdit = user.role !== 'analyst';
@@ -81,7 +81,7 @@ export default async function ModelsPage() {
         .filter((m) => m.versions.length && !schedules.some((s) => s.modelName === m.name))
         .map(async (m) => {
           const v = await api.registry.get({ model: m.name, version: m.versions[0].version });
-          return [m.name, scheduleParams((v.lineage as Lineage | null)?.params)] as const;
+          return [m.name, scheduleParams(v.lineage?.params)] as const;
         }),
     ),
   );

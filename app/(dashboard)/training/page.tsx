@@ -4,7 +4,7 @@ import { PageHead } from '@/components/ui/PageHead';
 import { EmptyState } from '@/components/ui/EmptyState';
 import { TrainForm } from '@/components/forms/TrainForm';
 import { RunsTable } from '@/components/charts/RunsTable';
-import { asWire, type RunListRow } from '@/components/charts/types';
+import { asWire } from '@/components/charts/types';
 
 export const dynamic = 'force-dynamic';
 
@@ -14,7 +14,7 @@ export default async function TrainingPage({ searchParams }: { searchParams: Pro
   const sp = await searchParams;
   const model = typeof sp.model === 'string' && sp.model ? sp.model : undefined;
   const [runs, datasets, defaults, status] = await Promise.all([
-    api.training.list({ limit: 50, ...(model ? { modelName: model } : {}) }).then((x) => asWire<RunListRow[]>(x)),
+    api.training.list({ limit: 50, ...(model ? { modelName: model } : {}) }).then(asWire),
     api.data.list(),
     api.training.defaults(),
     api.training.status(),

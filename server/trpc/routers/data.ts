@@ -1,25 +1,57 @@
 import { z } from 'zod';
-import { router, viewerProcedure, engineerProcedure } from '../init';
-import { listDatasets, getDataset, listImports, deleteDataset } from '../../market/store';
+import { router, viewerProcedure, engineerProcedure, type Assert, type SameShape } from '../init';
+import { listDatasets, getDataset, listImports, deleteDataset, DatasetSchema, DatasetImportSchema, type Dataset, type DatasetImport } from '../../market/store';
 import { importCandles, ImportOptionsSchema } from '../../market/import';
-import { datasetFeatures } from '../../market/feature-table';
-import { LabelRuleSchema } from '../../market/labels';
-import { datasetChart, ZChartRequest } from '../../market/chart';
+import { datasetFeatures, type FeatureTable, type FeatureTableRow } from '../../market/feature-table';
+import { LabelRuleSchema, type ClassBalance, type LabelRule } from '../../market/labels';
+import { datasetChart, ZChartRequest, type ChartData, type ChartPoint } from '../../market/chart';
+import type { FeatureName } from '../../market/indicators';
 import { recordAudit } from '../../auth/audit';
 import { notFound } from '../../errors';
 
 /** Largest CSV accepted inline through tRPC; bigger files go to the streaming REST upload (POST /api/v1/datasets). */
 export const MAX_INLINE_CSV_BYTES = 50 * 1024 * 1024;
 
+// Response schemas. Datasets and import reports already cross the API as JSON-safe rows (ISO timestamps); the
+// chart and feature documents list their keys, with their big per-bar arrays as `z.custom` over the declared types.
+
+export const ZListDatasetsResponse = z.array(DatasetSchema);
+type _Datasets = Assert<SameShape<z.output<typeof ZListDatasetsResponse>, Dataset[]>>;
+
+export const ZDatasetResponse = z.object({ dataset: DatasetSchema, imports: z.array(DatasetImportSchema) });
+type _Dataset = Assert<SameShape<z.output<typeof ZDatasetResponse>, { dataset: Dataset; imports: DatasetImport[] }>>;
+
+export const ZChartResponse = z.object({
+  dataset: z.string(),
+  totalBars: z.number().int(),
+  windowBars: z.number().int(),
+  points: z.custom<ChartPoint[]>(),
+  labelRule: z.custom<LabelRule>(),
+  classBalance: z.custom<ClassBalance>(),
+  warmupBars: z.number().int(),
+});
+type _Chart = Assert<SameShape<z.output<typeof ZChartResponse>, ChartData>>;
+
+export const ZFeaturesResponse = z.object({
+  dataset: z.string(),
+  featureNames: z.custom<readonly FeatureName[]>(),
+  labelRule: z.custom<LabelRule>().nullable(),
+  rows: z.custom<FeatureTableRow[]>(),
+  warmupBars: z.number().int(),
+  classBalance: z.custom<ClassBalance>().nullable(),
+});
+type _Features = Assert<SameShape<z.output<typeof ZFeaturesResponse>, FeatureTable & { dataset: string }>>;
+
 export const dataRouter = router({
-  list: viewerProcedure.query(({ ctx }) => listDatasets(ctx.db)),
-  get: viewerProcedure.input(z.object({ name: z.string().min(1) })).query(async ({ ctx, input }) => {
+  list: viewerProcedure.output(ZListDatasetsResponse).query(({ ctx }) => listDatasets(ctx.db)),
+  get: viewerProcedure.input(z.object({ name: z.string().min(1) })).output(ZDatasetResponse).query(async ({ ctx, input }) => {
     const dataset = await getDataset(ctx.db, input.name);
     return { dataset, imports: await listImports(ctx.db, dataset.name, { limit: 20 }) };
   }),
-  chart: viewerProcedure.input(ZChartRequest).query(({ ctx, input }) => datasetChart(ctx.db, input)),
+  chart: viewerProcedure.input(ZChartRequest).output(ZChartResponse).query(({ ctx, input }) => datasetChart(ctx.db, input)),
   features: viewerProcedure
     .input(z.object({ dataset: z.string().min(1), from: z.string().optional(), to: z.string().optional(), labels: LabelRuleSchema.optional() }))
+    .output(ZFeaturesResponse)
     .query(({ ctx, input }) => datasetFeatures(ctx.db, input)),
   /** Imports CSV text (for TypeScript callers; the browser uses the streaming REST upload). */
   import: engineerProcedure

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { router, viewerProcedure, engineerProcedure } from '../init';
+import { router, viewerProcedure, engineerProcedure, type Assert, type SameShape } from '../init';
 import {
   listSplits,
   setSplit,
@@ -11,6 +11,10 @@ import {
   ZSetModelSymbolsRequest,
   ZSetSymbolDefaultRequest,
 } from '../../promotion/traffic';
+
+/** Model name → its traffic split (version id, number, percent), oldest version first. */
+export const ZListSplitsResponse = z.record(z.string(), z.array(z.object({ versionId: z.string(), version: z.number().int(), percent: z.number().int() })));
+type _Splits = Assert<SameShape<z.output<typeof ZListSplitsResponse>, Awaited<ReturnType<typeof listSplits>>>>;
 
 const ZRoutes = z.object({
   models: z.array(z.object({ name: z.string(), symbols: z.array(z.string()), anySymbol: z.boolean(), split: z.array(z.object({ version: z.number().int(), percent: z.number().int() })) })),
@@ -24,7 +28,7 @@ const ZRoutes = z.object({
 
 /** Who gets traffic: splits, the symbols each model serves, per-symbol defaults. Engineers change, viewers read. */
 export const promotionRouter = router({
-  splits: viewerProcedure.query(({ ctx }) => listSplits(ctx.db)),
+  splits: viewerProcedure.output(ZListSplitsResponse).query(({ ctx }) => listSplits(ctx.db)),
   setSplit: engineerProcedure.input(ZSetSplitRequest).mutation(({ ctx, input }) => setSplit(ctx.db, input, ctx.actor)),
   /** Symbol → model, as serving resolves it. */
   routes: viewerProcedure.output(ZRoutes).query(async ({ ctx }) => {

@@ -5,7 +5,7 @@ import { serverCaller, requireUser } from '../../../_trpc/server';
 import { PageHead } from '@/components/ui/PageHead';
 import { RunMonitor } from '@/components/charts/RunMonitor';
 import { dateTime, runOrigin } from '@/components/charts/format';
-import { asWire, type RunRow } from '@/components/charts/types';
+import { asWire } from '@/components/charts/types';
 
 export const dynamic = 'force-dynamic';
 
@@ -16,7 +16,7 @@ export default async function RunPage({ params }: { params: Promise<{ id: string
   if (!UUID.test(id)) notFound();
   const user = await requireUser();
   const api = await serverCaller();
-  const run = asWire<RunRow>(
+  const run = asWire(
     await api.training.get({ id }).catch((e) => {
       if (e instanceof TRPCError && e.code === 'NOT_FOUND') notFound();
       throw e;

@@ -16,7 +16,7 @@ import { BaselinesTable } from '@/components/charts/BaselinesTable';
 import { PerClassTable } from '@/components/charts/PerClassTable';
 import { LineageTable } from '@/components/charts/LineageTable';
 import { WeightsTable } from '@/components/charts/WeightsTable';
-import { asWire, versionParts, type VersionRow } from '@/components/charts/types';
+import { asWire, versionParts } from '@/components/charts/types';
 import { actorLabel, dateTime, int, num, pct, signedPct, versionTone } from '@/components/charts/format';
 
 export const dynamic = 'force-dynamic';
@@ -26,7 +26,7 @@ export default async function VersionPage({ params }: { params: Promise<{ model:
   const model = decodeURIComponent(p.model);
   const user = await requireUser();
   const api = await serverCaller();
-  const v = asWire<VersionRow>(
+  const v = asWire(
     await api.registry.get({ model, version: decodeURIComponent(p.version) }).catch((e) => {
       if (e instanceof TRPCError && (e.code === 'NOT_FOUND' || e.code === 'BAD_REQUEST')) notFound();
       throw e;
