@@ -9,7 +9,7 @@ import styles from './RunsTable.module.css';
 
 /** Progress of a run: epochs done of planned, the stage it is in. */
 function RunProgress({ run }: { run: RunListRow }) {
-  const stages = (run.stages ?? []) as StageView[];
+  const stages: StageView[] = run.stages ?? [];
   const current = stages.find((s) => s.status === 'running')?.name;
   const failed = stages.find((s) => s.status === 'failed');
   const done = stages.filter((s) => s.status === 'done').length;
@@ -59,7 +59,7 @@ export function RunsTable({ initialRuns, modelName }: { initialRuns: RunListRow[
         </thead>
         <tbody>
           {runs.map((r) => {
-            const res = r.result as RunResult | null;
+            const res: RunResult | null = r.result;
             return (
               <tr key={r.id} data-run={r.id} data-status={r.status}>
                 <td data-label="Run">
