@@ -22,7 +22,22 @@ const nextConfig = {
   poweredByHeader: false,
   // Today's clients of the old Python service call these root paths; same handlers as /api/v1/*.
   async rewrites() {
-    return SERVING_PATHS.map((p) => ({ source: `/${p}`, destination: `/api/v1/${p}` }));
+    return {
+      // /metrics is the Metrics page for a browser (a page load or a client-side navigation); anything else — Prometheus,
+      // curl, a JSON client — gets the exposition (server/monitoring/prometheus.ts).
+      beforeFiles: [
+        {
+          source: '/metrics',
+          missing: [
+            { type: 'header', key: 'rsc' },
+            { type: 'header', key: 'next-router-prefetch' },
+            { type: 'header', key: 'accept', value: '.*text/html.*' },
+          ],
+          destination: '/api/v1/metrics/prometheus',
+        },
+      ],
+      afterFiles: SERVING_PATHS.map((p) => ({ source: `/${p}`, destination: `/api/v1/${p}` })),
+    };
   },
   reactStrictMode: true,
 };

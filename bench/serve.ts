@@ -402,7 +402,8 @@ export async function main(args: string[]): Promise<void> {
     const tsx = require.resolve('tsx');
     const baseEnv = { ...process.env, DATABASE_URL: database.url, HOSTNAME: HOST, LOG_LEVEL: 'warn', SIGNALOPS_TF_QUIET: '1', NEXT_TELEMETRY_DISABLED: '1' };
     const servePort = await freePort();
-    const serve = startChild('serve', ['--import', tsx, path.join(ROOT, 'server/bin/serve.ts')], { ...baseEnv, INFERENCE_PORT: String(servePort), SIGNALOPS_PROC: 'serve' });
+    // (a) is ONE serve process (SERVE_WORKERS=1): a/c is the per-process figure; all cores are measured below.
+    const serve = startChild('serve', ['--import', tsx, path.join(ROOT, 'server/bin/serve.ts')], { ...baseEnv, INFERENCE_PORT: String(servePort), SIGNALOPS_PROC: 'serve', SERVE_WORKERS: '1' });
     let web: Child | null = null;
     let webPort = 0;
     let buildState: string | null = null;
@@ -516,6 +517,31 @@ export async function main(args: string[]): Promise<void> {
       // the same handler without the rewrite: is it Next.js's routing or the rewrite?
       if (predictPath !== '/api/v1/predict') webDirect = await phase('(b) web /api/v1/predict', webPort, web.proc.pid!, 'miss', '/api/v1/predict');
     }
+
+    // 3b. side by side, cache misses: one serve process with its instrumentation off (no roll-ups, samples or
+    // Prometheus counters) — the cost of monitoring; and serve on every core (SERVE_WORKERS = cores) — the gain.
+    async function variant(name: string, env: Record<string, string>): Promise<PhaseFigures | null> {
+      const port = await freePort();
+      const child = startChild(name, ['--import', tsx, path.join(ROOT, 'server/bin/serve.ts')], { ...baseEnv, INFERENCE_PORT: String(port), SIGNALOPS_PROC: 'serve', ...env });
+      try {
+        await waitReady(child, port, 120_000);
+        return await phase(name, port, child.proc.pid!, 'miss');
+      } catch (e) {
+        log(`${name}: SKIPPED — ${(e as Error).message}`);
+        return null;
+      } finally {
+        await child.stop();
+      }
+    }
+    const cores = os.availableParallelism();
+    const instrumentationOff = await variant('(a) serve, instrumentation off', { SERVE_WORKERS: '1', MONITORING_INSTRUMENTATION: 'off' });
+    const allCores = await variant(`(a) serve, ${cores} workers`, { SERVE_WORKERS: String(cores) });
+    const instrumentationCostPct = instrumentationOff ? r2((100 * (instrumentationOff.rps - results.serve.miss.rps)) / instrumentationOff.rps) : null;
+    const multiCoreGain = allCores ? Math.round((allCores.rps / results.serve.miss.rps) * 1000) / 1000 : null;
+    log(
+      `side by side (misses): instrumentation on ${fmt(results.serve.miss.rps)} vs off ${instrumentationOff ? fmt(instrumentationOff.rps) : '—'} req/s → cost ${instrumentationCostPct ?? '—'} % (target ≤ 3 %); ` +
+        `1 vs ${cores} workers ${fmt(results.serve.miss.rps)} vs ${allCores ? fmt(allCores.rps) : '—'} req/s → ${multiCoreGain ?? '—'}× (target ≥ 1.7×; CPU figures of the ${cores}-worker run count the primary only)`,
+    );
 
     // 3a. bursts after idle (the trading app's pattern at a bar close): warm connections, then a pause, then
     // `connections` simultaneous distinct requests at once. Shows stalls that a steady load hides.
@@ -664,6 +690,8 @@ export async function main(args: string[]): Promise<void> {
       // for reference: the web process against the serve targets
       web_ratio_ge_0_6: ratioB === null ? null : ratioB >= TARGET_RATIO,
       web_miss_p99_le_50ms: results.web ? results.web.miss.p99_ms !== null && results.web.miss.p99_ms <= TARGET_P99_MS : null,
+      instrumentation_cost_le_3pct: instrumentationCostPct === null ? null : instrumentationCostPct <= 3,
+      all_cores_gain_ge_1_7: multiCoreGain === null ? null : multiCoreGain >= 1.7,
     };
 
     // 7. profile when a serve target is missed -------------------------------------------------------------------------------
@@ -681,7 +709,7 @@ export async function main(args: string[]): Promise<void> {
         const prof = ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=250'];
         const child =
           which === 'serve'
-            ? startChild('serve (profiled)', [...prof, '--import', tsx, path.join(ROOT, 'server/bin/serve.ts')], { ...baseEnv, INFERENCE_PORT: String(port), SIGNALOPS_PROC: 'serve' })
+            ? startChild('serve (profiled)', [...prof, '--import', tsx, path.join(ROOT, 'server/bin/serve.ts')], { ...baseEnv, INFERENCE_PORT: String(port), SIGNALOPS_PROC: 'serve', SERVE_WORKERS: '1' })
             : startChild('web (profiled)', [...prof, require.resolve('next/dist/bin/next'), 'start', '-p', String(port), '-H', HOST], { ...baseEnv, NODE_ENV: 'production', SIGNALOPS_PROC: 'web' });
         await waitReady(child, port, 180_000);
         await closedLoop({ url: `http://${HOST}:${port}`, path: predictPath, headers, connections, seconds: warmup, body: missBody });
@@ -767,7 +795,9 @@ export async function main(args: string[]): Promise<void> {
           engine_measured: `InferenceEngine.predict × ${connections} concurrent distinct requests, in this process (validation, window, cache, batcher, log; no HTTP/JSON/auth)`,
           cpu_other_during_ceiling_pct: r2(cpuCeiling.other + (cpuCeiling.database ?? 0)),
         },
-        ratios: { a_over_c: Math.round(ratioA * 1000) / 1000, b_over_c: ratioB === null ? null : Math.round(ratioB * 1000) / 1000, a_over_engine: Math.round((results.serve.miss.rps / engineRate) * 1000) / 1000 },
+        instrumentation: { on_miss_rps: results.serve.miss.rps, off_miss: instrumentationOff, cost_pct: instrumentationCostPct },
+        all_cores: { workers: cores, miss: allCores, gain: multiCoreGain },
+        ratios: { all_cores_over_one: multiCoreGain, a_over_c: Math.round(ratioA * 1000) / 1000, b_over_c: ratioB === null ? null : Math.round(ratioB * 1000) / 1000, a_over_engine: Math.round((results.serve.miss.rps / engineRate) * 1000) / 1000 },
         bursts_after_idle: burstResults,
         references: Object.fromEntries(Object.entries(references).map(([k, v]) => [k, { ...v, ratio_to_c: Math.round((v.rps / ceiling) * 1000) / 1000 }])),
         load_profile: profiles,

@@ -3,11 +3,48 @@
  * database (DATABASE_URL), or next to a running `npm start` on the same DATA_DIR (embedded database).
  */
 process.env.SIGNALOPS_PROC ??= 'worker';
+import http from 'node:http';
 import { config } from '../config';
 import { logger } from '../log';
 import { openDb } from '../db/client';
 import { openDatabase, fail } from './boot';
 import { startWorker } from '../jobs/worker';
+import { principalFromHeaders } from '../auth/request';
+import { requestIdFrom } from '../http/rest';
+import { PrometheusMetrics, answerMetrics, wantsJson } from '../monitoring/prometheus';
+import type { Db } from '../db/client';
+
+/**
+ * GET /metrics on WORKER_METRICS_PORT: this worker's process metrics and the database facts (training runs, queue
+ * depth, live workers, traffic split); the same auth as the web and serve processes. Anything else is a 404.
+ */
+function serveWorkerMetrics(db: Db, port: number, host: string) {
+  const prom = new PrometheusMetrics({ db });
+  const server = http.createServer((req, res) => {
+    const headers = { get: (n: string) => { const v = req.headers[n.toLowerCase()]; return Array.isArray(v) ? v.join(', ') : (v ?? null); } };
+    const requestId = requestIdFrom(headers);
+    const path = (req.url ?? '/').split('?')[0].replace(/\/+$/, '') || '/';
+    const answer =
+      req.method === 'GET' && (path === '/metrics' || path === '/api/v1/metrics')
+        ? answerMetrics({
+            headers,
+            requestId,
+            json: path === '/api/v1/metrics' || wantsJson(headers.get('accept')),
+            principal: () => principalFromHeaders(db, headers),
+            db,
+            exposition: async () => ({ text: await prom.metrics(), contentType: prom.contentType }),
+          })
+        : Promise.resolve({ status: 404, contentType: 'application/json', body: JSON.stringify({ error: { code: 'NOT_FOUND', message: 'A worker answers only GET /metrics.', request_id: requestId } }) });
+    void answer
+      .catch(() => ({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: { code: 'SERVICE_UNAVAILABLE', message: 'Metrics failed; see the worker log.', request_id: requestId } }) }))
+      .then((a) => {
+        res.writeHead(a.status, { 'content-type': a.contentType, 'content-length': Buffer.byteLength(a.body), 'x-request-id': requestId });
+        res.end(a.body);
+      });
+  });
+  server.listen(port, host, () => logger().info({ port }, `worker metrics on http://localhost:${port}/metrics`));
+  return server;
+}
 
 async function main() {
   const cfg = config();
@@ -15,11 +52,13 @@ async function main() {
   const database = await openDatabase({ owner: 'worker', boot: false, join: true, log });
   const handle = openDb(database.url, { applicationName: 'signalops-worker', max: 5 });
   const worker = await startWorker({ db: handle.db, url: database.url, heartbeatSeconds: cfg.WORKER_HEARTBEAT_SECONDS, concurrency: cfg.WORKER_CONCURRENCY });
+  const metricsServer = cfg.WORKER_METRICS_PORT ? serveWorkerMetrics(handle.db, cfg.WORKER_METRICS_PORT, cfg.HOSTNAME) : null;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'worker shutting down');
+    metricsServer?.close();
     await worker.stop();
     await handle.close();
     process.exit(0);

@@ -3,24 +3,61 @@
  * access rule (checkAccess) as tRPC; errors are `{ error: { code, message, field?, details? } }` with a 4xx status
  * for anything the caller can fix, never a stack trace.
  */
+import crypto from 'node:crypto';
+import type { Logger } from 'pino';
 import { ZodError, type ZodType } from 'zod';
 import type { Db } from '../db/client';
 import type { Principal, Requirement } from '../auth/principal';
 import { accessError, actorOf } from '../auth/principal';
-import { principalFromHeaders } from '../auth/request';
+import { principalFromHeaders, type HeaderSource } from '../auth/request';
 import { DomainError, badRequestFromZod, isDomainError, isZodError, statusOf } from '../errors';
+import { childLogger, logger } from '../log';
 
 export interface RestContext {
   db: Db;
   principal: Principal;
   actor: string;
   req: Request;
+  /** This request's id (`x-request-id` in and out). */
+  requestId: string;
+  /** A logger whose every line carries `request_id` (created on first use). */
+  readonly log: Logger;
+}
+
+// --- request ids ---------------------------------------------------------------------------------------------------
+/**
+ * Every request carries an id: the caller's `x-request-id` when it is sane (1–128 characters of `[A-Za-z0-9._-]`,
+ * so it cannot forge log fields or headers), else a new UUID. It is echoed in the response header, bound to the
+ * request's log lines (`request_id`) and put in any error body (`error.request_id`). Every transport — the REST
+ * routes, the inference routes, tRPC and the serve process — takes it from here.
+ */
+export const REQUEST_ID_HEADER = 'x-request-id';
+const SANE_REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+export function requestIdFrom(headers: HeaderSource): string {
+  const v = headers.get(REQUEST_ID_HEADER);
+  return v && SANE_REQUEST_ID.test(v) ? v : crypto.randomUUID();
+}
+
+/** A child logger bound to the request id, made on first use (most requests never log). */
+export function lazyRequestLogger(requestId: string, bindings: Record<string, unknown> = {}): () => Logger {
+  let l: Logger | undefined;
+  return () => (l ??= childLogger({ ...bindings, request_id: requestId }));
+}
+
+/** The answer with the request id: in its headers, and in its body when that is an error (`error.request_id`). */
+export function withRequestId(r: PlainResponse, requestId: string): PlainResponse {
+  const body = r.body as { error?: unknown } | null;
+  const error = body && typeof body === 'object' && body.error && typeof body.error === 'object' ? { ...(body.error as object), request_id: requestId } : null;
+  return { status: r.status, body: error ? { ...body, error } : r.body, headers: { ...r.headers, [REQUEST_ID_HEADER]: requestId } };
 }
 
 /** A transport-neutral answer: the Next.js routes turn it into a Response, the serve process writes it to node:http. */
 export interface PlainResponse {
   status: number;
   body: unknown;
+  /** Extra response headers (e.g. x-request-id). */
+  headers?: Record<string, string>;
 }
 
 export function errorBody(status: number, code: string, message: string, extra: Record<string, unknown> = {}): PlainResponse {
@@ -32,22 +69,29 @@ export function errorResponse(status: number, code: string, message: string, ext
 }
 
 export function toResponse(r: PlainResponse): Response {
-  return Response.json(r.body, { status: r.status });
+  return Response.json(r.body, { status: r.status, headers: r.headers });
 }
 
 export function zodErrorResponse(e: ZodError): Response {
   return toResponse(errorOf(badRequestFromZod(e)));
 }
 
-/** Maps any thrown error to an answer: domain and validation errors → 4xx with the reason; the rest → 500 without details. */
-export function errorOf(e: unknown): PlainResponse {
+/**
+ * Maps any thrown error to an answer: domain and validation errors → 4xx with the reason; anything else is logged
+ * (with the request id) and answers 500 with a generic message naming the request id — never SQL, parameters or a
+ * stack.
+ */
+export function errorOf(e: unknown, requestId?: string): PlainResponse {
   if (isDomainError(e)) {
     const field = typeof e.details?.field === 'string' ? { field: e.details.field } : {};
     return errorBody(statusOf(e), e.code, e.message, e.details ? { ...field, details: e.details } : {});
   }
   if (isZodError(e)) return errorOf(badRequestFromZod(e));
-  console.error(JSON.stringify({ level: 'error', msg: 'unhandled REST error', err: e instanceof Error ? e.message : String(e) }));
-  return errorBody(500, 'INTERNAL_SERVER_ERROR', 'Internal error; see the server log.');
+  (requestId ? childLogger({ request_id: requestId }) : logger()).error(
+    { err: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack?.split('\n').slice(0, 8).join('\n') : undefined },
+    'unhandled error',
+  );
+  return errorBody(500, 'INTERNAL_SERVER_ERROR', requestId ? `Internal error (request id ${requestId}); see the server log.` : 'Internal error; see the server log.');
 }
 
 export function toErrorResponse(e: unknown): Response {
@@ -84,22 +128,37 @@ export function restHandler<I = undefined>(opts: {
   run: (ctx: RestContext, input: I) => Promise<Response | unknown>;
 }) {
   return async (req: Request): Promise<Response> => {
+    const requestId = requestIdFrom(req.headers);
+    const fail = (e: unknown) => toResponse(withRequestId(errorOf(e, requestId), requestId));
     try {
       const db = opts.getDb();
       const principal = await principalFromHeaders(db, req.headers);
       const denied = opts.need === 'public' ? null : accessError(principal, opts.need);
-      if (denied) return toErrorResponse(denied);
+      if (denied) return fail(denied);
       let input = undefined as I;
       if (opts.schema) {
         const raw = opts.input ? await opts.input(req) : await readJson(req);
         const parsed = opts.schema.safeParse(raw);
-        if (!parsed.success) return zodErrorResponse(parsed.error);
+        if (!parsed.success) return fail(badRequestFromZod(parsed.error));
         input = parsed.data;
       }
-      const out = await opts.run({ db, principal, actor: actorOf(principal), req }, input);
-      return out instanceof Response ? out : Response.json(out);
+      const log = lazyRequestLogger(requestId, { route: new URL(req.url).pathname });
+      const out = await opts.run({ db, principal, actor: actorOf(principal), req, requestId, get log() { return log(); } }, input);
+      return withRequestIdHeader(out instanceof Response ? out : Response.json(out), requestId);
     } catch (e) {
-      return toErrorResponse(e);
+      return fail(e);
     }
   };
+}
+
+/** Sets x-request-id on a Response (a copy when its headers are immutable, e.g. one that came from fetch). */
+export function withRequestIdHeader(res: Response, requestId: string): Response {
+  try {
+    res.headers.set(REQUEST_ID_HEADER, requestId);
+    return res;
+  } catch {
+    const copy = new Response(res.body, res);
+    copy.headers.set(REQUEST_ID_HEADER, requestId);
+    return copy;
+  }
 }

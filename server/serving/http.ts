@@ -8,10 +8,11 @@ import type { Db } from '../db/client';
 import type { Principal, Requirement } from '../auth/principal';
 import { accessError } from '../auth/principal';
 import { principalFromHeaders, type HeaderSource } from '../auth/request';
-import { errorOf, parseJsonBody, type PlainResponse } from '../http/rest';
+import { errorBody, errorOf, parseJsonBody, requestIdFrom, withRequestId, type PlainResponse } from '../http/rest';
 import { APP_VERSION } from '../config';
 import type { InferenceEngine } from './engine';
 import type { MetricsRecorder, ProcessSampler } from '../monitoring/rollups';
+import { PrometheusMetrics, answerMetrics, wantsJson } from '../monitoring/prometheus';
 import paths from './paths.json';
 
 /** Caches API-key checks for a few seconds on the hot path; dropped on every serving reload (e.g. a revoked key). */
@@ -53,6 +54,8 @@ export interface ServingContext {
   /** This process's metric roll-ups and system samples (absent in tests that build a bare context). */
   metrics?: MetricsRecorder;
   sampler?: ProcessSampler;
+  /** This process's Prometheus registry (server/monitoring/prometheus.ts). */
+  prom?: PrometheusMetrics;
 }
 
 /** What a handler needs of a request, whatever the transport. */
@@ -60,6 +63,8 @@ export interface PlainRequest {
   headers: HeaderSource;
   /** The raw body text ('' when none). */
   text(): Promise<string>;
+  /** The request id the transport chose (requestIdFrom); taken from the headers when absent. */
+  requestId?: string;
 }
 
 const PREDICT: Requirement = { role: 'analyst', scope: 'predict' };
@@ -75,14 +80,15 @@ export type Handler = (req: PlainRequest, ctx: ServingContext) => Promise<PlainR
 const wrap =
   (needs: Requirement[] | 'public', fn: (req: PlainRequest, ctx: ServingContext) => Promise<unknown>): Handler =>
   async (req, ctx) => {
+    const requestId = req.requestId ?? requestIdFrom(req.headers);
     try {
       if (needs !== 'public') {
         const no = await denied(ctx, req, needs);
-        if (no) return no;
+        if (no) return withRequestId(no, requestId);
       }
-      return { status: 200, body: await fn(req, ctx) };
+      return { status: 200, body: await fn(req, ctx), headers: { 'x-request-id': requestId } };
     } catch (e) {
-      return errorOf(e);
+      return withRequestId(errorOf(e, requestId), requestId);
     }
   };
 
@@ -117,3 +123,61 @@ const SERVING_PATHS = Object.entries(paths).filter(([p]) => p !== '//') as [stri
 export const ROUTES: Record<string, { method: 'GET' | 'POST'; handler: Handler }> = Object.fromEntries(
   SERVING_PATHS.flatMap(([p, r]) => [`/${p}`, `/api/v1/${p}`].map((path) => [path, { method: r.method, handler: handlers[r.handler] }])),
 );
+
+/**
+ * One inference request, whatever the transport (the Next.js route and the serve process call this): the route
+ * for the path, 404/405 when there is none, the request id in and out, and never a 500 with details.
+ */
+export async function dispatch(path: string, method: string, req: PlainRequest, ctx: ServingContext | (() => Promise<ServingContext>)): Promise<PlainResponse> {
+  const requestId = (req.requestId ??= requestIdFrom(req.headers));
+  const route = ROUTES[path];
+  if (!route) return withRequestId(errorBody(404, 'NOT_FOUND', `No endpoint ${path}. Try POST /predict, POST /batch-predict, GET /model/info, GET /health.`), requestId);
+  if (method !== route.method) return withRequestId(errorBody(405, 'METHOD_NOT_SUPPORTED', `${path} takes ${route.method}.`), requestId);
+  try {
+    return await route.handler(req, typeof ctx === 'function' ? await ctx() : ctx);
+  } catch (e) {
+    return withRequestId(errorOf(e, requestId), requestId);
+  }
+}
+
+const fallback = globalThis as unknown as { __signalopsFallbackProm?: PrometheusMetrics };
+
+/**
+ * GET /metrics of the web process (app/api/v1/metrics*, and /metrics through a rewrite for non-browser clients):
+ * this process's registry, or with `json` (or Accept: application/json) today's dashboard JSON across all replicas.
+ * When the serving context cannot start (e.g. the database is down) the exposition still answers, from a registry
+ * with the process metrics and the failure counted.
+ */
+export async function metricsResponse(req: Request, opts: { json: boolean; context: () => Promise<ServingContext>; db: () => Db }): Promise<Response> {
+  const requestId = requestIdFrom(req.headers);
+  let ctx: ServingContext | null = null;
+  try {
+    ctx = await opts.context();
+  } catch {
+    ctx = null;
+  }
+  let db: Db | null = ctx?.db ?? null;
+  if (!db) {
+    try {
+      db = opts.db();
+    } catch {
+      db = null;
+    }
+  }
+  const a = await answerMetrics({
+    headers: req.headers,
+    requestId,
+    json: opts.json || wantsJson(req.headers.get('accept')),
+    principal: () => (ctx ? ctx.auth.principal(req.headers) : db ? principalFromHeaders(db, req.headers) : Promise.resolve({ kind: 'anonymous' as const })),
+    db,
+    exposition: async () => {
+      let prom = ctx?.prom;
+      if (!prom) {
+        prom = fallback.__signalopsFallbackProm ??= new PrometheusMetrics({ db: null });
+        prom.scrapeErrors.inc({ source: 'serving' });
+      }
+      return { text: await prom.metrics(), contentType: prom.contentType };
+    },
+  });
+  return new Response(a.body, { status: a.status, headers: { 'content-type': a.contentType, 'x-request-id': requestId } });
+}

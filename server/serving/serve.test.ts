@@ -45,7 +45,7 @@ describe('serve processes', () => {
     for (let i = 0; i < 2; i++) {
       const port = await freePort();
       ports.push(port);
-      procs.push(spawnTs('server/bin/serve.ts', [], { DATABASE_URL: url, INFERENCE_PORT: String(port), HOSTNAME: '127.0.0.1' }));
+      procs.push(spawnTs('server/bin/serve.ts', [], { DATABASE_URL: url, INFERENCE_PORT: String(port), HOSTNAME: '127.0.0.1', SERVE_WORKERS: '1' }));
     }
     for (const port of ports) await waitFor(async () => (await call(port, '/health').catch(() => null))?.ok, 60_000, `serve on ${port}`);
   }, 180_000);

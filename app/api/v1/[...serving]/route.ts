@@ -1,25 +1,19 @@
 import { servingContext } from '@/server/serving/instance';
-import { ROUTES } from '@/server/serving/http';
-import { errorResponse, toErrorResponse, toResponse } from '@/server/http/rest';
+import { dispatch } from '@/server/serving/http';
+import { toResponse } from '@/server/http/rest';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
 
 /**
  * The inference endpoints (/api/v1/predict, batch-predict, model/info, reload-model, health — and the same at the
- * root for today's clients, via rewrites): one adapter over the transport-neutral handlers of server/serving/http.ts.
- * Static routes beside this one (datasets, train, models, training-status) take precedence.
+ * root for today's clients, via rewrites): one adapter over the transport-neutral handlers of server/serving/http.ts
+ * (which also choose the request id and answer 404/405). Static routes beside this one (datasets, train, models,
+ * training-status, metrics) take precedence.
  */
 async function serve(req: Request, { params }: { params: Promise<{ serving: string[] }> }, method: 'GET' | 'POST') {
   const path = `/api/v1/${(await params).serving.join('/')}`;
-  const route = ROUTES[path];
-  if (!route) return errorResponse(404, 'NOT_FOUND', `No endpoint ${path}.`);
-  if (route.method !== method) return errorResponse(405, 'METHOD_NOT_SUPPORTED', `${path} takes ${route.method}.`);
-  try {
-    return toResponse(await route.handler({ headers: req.headers, text: () => req.text() }, await servingContext()));
-  } catch (e) {
-    return toErrorResponse(e);
-  }
+  return toResponse(await dispatch(path, method, { headers: req.headers, text: () => req.text() }, servingContext));
 }
 
 export const GET = (req: Request, ctx: { params: Promise<{ serving: string[] }> }) => serve(req, ctx, 'GET');
