@@ -16,6 +16,7 @@ import { badRequestFromZod, isDomainError } from '../errors';
 import { systemCommands } from '../cli/system';
 import { marketCommands } from '../market/cli';
 import { trainingCommands } from '../training/cli';
+import { predictionLogCommands } from '../cli/predictions';
 import { applyNewVersionPolicy } from '../promotion/traffic';
 import { ZodError } from 'zod';
 
@@ -23,6 +24,7 @@ const COMMANDS: Record<string, CliCommand> = {
   ...systemCommands,
   ...marketCommands,
   ...trainingCommands,
+  ...predictionLogCommands,
 };
 
 function helpText(): string {

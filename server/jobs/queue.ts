@@ -16,6 +16,8 @@ export const QUEUES = {
   maintenance: 'system.maintenance',
   /** A training run (server/training). */
   training: 'training.run',
+  /** Daily cron: deletes prediction-log rows past PREDICTION_LOG_RETENTION_DAYS (server/monitoring/retention.ts). */
+  predictionLogRetention: 'monitoring.prediction-log-retention',
 } as const;
 
 export interface QueueDefinition {
@@ -28,6 +30,7 @@ export const QUEUE_DEFINITIONS: QueueDefinition[] = [
   { name: QUEUES.ping, options: { retryLimit: 0, expireInSeconds: 60, retentionMinutes: 60 } },
   { name: QUEUES.maintenance, options: { retryLimit: 0, expireInSeconds: 120, retentionMinutes: 60, policy: 'singleton' } },
   { name: QUEUES.training, options: { retryLimit: 0, expireInSeconds: 6 * 3600, retentionDays: 7 } },
+  { name: QUEUES.predictionLogRetention, options: { retryLimit: 1, retryDelay: 600, expireInSeconds: 4 * 3600, retentionDays: 7, policy: 'singleton' } },
 ];
 
 export type BossRole = 'producer' | 'worker';

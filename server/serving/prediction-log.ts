@@ -20,6 +20,24 @@ export interface PredictionLogEntry {
 }
 
 /**
+ * Prediction-log entries this process has dropped, since it started, over every writer: `overflow` (the buffer was
+ * full) and `write_failed` (a batch insert failed; its entries are not retried). Monotonic, so it can back a
+ * Prometheus counter (`signalops_prediction_log_dropped_total`, server/monitoring/prometheus.ts — which reads it through
+ * serving's gauges, as monitoring never imports serving): `predictionLogDropped()` / `predictionLogDroppedTotal()`.
+ */
+const dropped = { overflow: 0, write_failed: 0 };
+
+/** Dropped prediction-log entries of this process by reason (monotonic). */
+export function predictionLogDropped(): { overflow: number; write_failed: number } {
+  return { ...dropped };
+}
+
+/** Dropped prediction-log entries of this process, every reason (monotonic): `signalops_prediction_log_dropped_total`. */
+export function predictionLogDroppedTotal(): number {
+  return dropped.overflow + dropped.write_failed;
+}
+
+/**
  * Writes served predictions to `prediction_log` in batches, off the hot path. The buffer is bounded: when the
  * database is slow and it fills, new entries are dropped and counted (`overflow`), requests are never blocked.
  */
@@ -42,6 +60,7 @@ export class PredictionLogWriter {
   push(e: PredictionLogEntry) {
     if (this.buffer.length >= this.opts.maxBuffer) {
       this.stats.overflow++;
+      dropped.overflow++;
       return;
     }
     this.buffer.push(e);
@@ -49,6 +68,11 @@ export class PredictionLogWriter {
 
   get pending() {
     return this.buffer.length;
+  }
+
+  /** Entries this writer dropped: buffer overflow + failed writes. */
+  get dropped() {
+    return this.stats.overflow + this.stats.failedWrites;
   }
 
   flush(): Promise<void> {
@@ -62,6 +86,7 @@ export class PredictionLogWriter {
             this.stats.written += rows.length;
           } catch (e) {
             this.stats.failedWrites += rows.length;
+            dropped.write_failed += rows.length;
             this.log.warn({ err: (e as Error).message.slice(0, 300), rows: rows.length }, 'prediction log write failed; entries dropped');
           }
         }
