@@ -9,4 +9,10 @@ export async function register() {
   servingContext().catch((e: unknown) => {
     console.error(JSON.stringify({ level: 'warn', msg: 'inference engine warm-up failed; it starts on the first request', err: String(e) }));
   });
+  // The web process evaluates alert rules too (an advisory lock makes it once across processes), so "no live
+  // worker" fires even when every worker is gone.
+  const [{ startAlertLoop }, { appDb }, { childLogger }] = await Promise.all([import('./server/monitoring/alerts/loop'), import('./server/db/app'), import('./server/log')]);
+  startAlertLoop(appDb().db, childLogger({ component: 'alerts' })).catch((e: unknown) => {
+    console.error(JSON.stringify({ level: 'warn', msg: 'alert evaluation did not start in the web process', err: String(e) }));
+  });
 }

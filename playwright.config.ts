@@ -67,6 +67,7 @@ export default defineConfig({
       DATABASE_URL: process.env.SO_E2E_DATABASE_URL ?? '',
       ADMIN_PASSWORD: ADMIN_PASSWORD,
       LOG_LEVEL: 'warn',
+      ALERT_EVAL_SECONDS: '5', // alerts evaluated every 5 s, so a failed run reaches the receiver quickly (e2e/alerts.spec.ts)
     },
   },
 });

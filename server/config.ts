@@ -67,6 +67,30 @@ const EnvSchema = z.object({
   MONITORING_MINUTE_RETENTION_DAYS: z.coerce.number().positive().max(730).default(30),
   /** How long the per-hour roll-ups are kept. */
   MONITORING_HOUR_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(365),
+  // --- alerts (README: "Monitoring" → alerts) ---
+  /** How often the alert rules are evaluated (once per interval across all workers). */
+  ALERT_EVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(15),
+  /** Timeout of one webhook request. */
+  ALERT_DELIVERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5000),
+  /** Attempts per notification before it is marked failed (backoff 5 s, 10 s, 20 s … capped at 10 min). */
+  ALERT_DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+  /** The dashboard's URL as receivers should link to it (externalURL, generatorURL); default http://localhost:PORT. */
+  ALERT_EXTERNAL_URL: z.string().url('must be a URL such as https://signalops.example.com').optional(),
+  /** Bearer token Prometheus may scrape /metrics with (instead of a `read` API key). */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** `true`: /metrics answers without any credential (a scrape network you trust). */
+  METRICS_PUBLIC: z
+    .enum(['true', 'false', '1', '0'])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1'),
+  /** Port on which a worker answers GET /metrics (none when unset). */
+  WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  /** Processes `npm run serve` runs on one port (node:cluster); default: one per core; 1 = no cluster. */
+  SERVE_WORKERS: z.coerce.number().int().min(1).max(256).optional(),
+  /** Served predictions older than this are deleted from prediction_log by the daily retention job. */
+  /** `off`: no metric roll-ups, process samples or Prometheus counters in web/serve (for measuring their cost only). */
+  MONITORING_INSTRUMENTATION: z.enum(['on', 'off']).default('on'),
+  PREDICTION_LOG_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(30),
 });
 
 export type Config = z.infer<typeof EnvSchema> & { dataDir: string };

@@ -5,18 +5,21 @@ import { Badge } from '@/components/ui/Badge';
 import { timeOfDay } from '@/components/charts/format';
 import { WorkersTable } from '@/components/ui/WorkersTable';
 import { PingButton } from '@/components/forms/PingButton';
+import { ActiveAlerts } from '@/components/alerts/ActiveAlerts';
+import { asWire } from '@/components/charts/types';
 
 export const dynamic = 'force-dynamic';
 
 export default async function OverviewPage() {
   const api = await serverCaller();
-  const [ready, me, datasets, models, status, splits] = await Promise.all([
+  const [ready, me, datasets, models, status, splits, alerts] = await Promise.all([
     api.system.ready(),
     api.auth.me(),
     api.data.list(),
     api.registry.list(),
     api.training.status(),
     api.inference.splits(),
+    api.alerts.active(),
   ]);
   const versions = models.flatMap((m) => m.versions);
   const served = Object.entries(splits);
@@ -35,6 +38,7 @@ export default async function OverviewPage() {
           ))}
         </div>
       ) : null}
+      <ActiveAlerts initial={asWire(alerts)} compact />
       <div className="grid cols-4" style={{ marginBottom: 16 }}>
         <div className="card stat" data-testid="stat-database">
           <div className="label">Database</div>

@@ -10,6 +10,7 @@ export const NAV_ITEMS = [
   { href: '/promotion', label: 'Promotion' },
   { href: '/drift', label: 'Drift' },
   { href: '/metrics', label: 'Metrics' },
+  { href: '/alerts', label: 'Alerts' },
   { href: '/settings', label: 'Settings' },
 ] as const;
 

@@ -7,6 +7,7 @@ import { applyNewVersionPolicy } from '../promotion/traffic';
 import { reapStaleRuns } from '../training/runs';
 import { fireDueSchedules } from '../training/schedules';
 import { compactRollups } from '../monitoring/compaction';
+import { prunePredictionLog } from '../monitoring/retention';
 
 export interface JobContext {
   db: Db;
@@ -41,6 +42,25 @@ async function maintenance(_data: unknown, ctx: JobContext) {
   return { reaped, fired, rollups, staleWorkerSeconds: c.WORKER_STALE_SECONDS };
 }
 
+/** Daily: prediction-log rows past PREDICTION_LOG_RETENTION_DAYS, in bounded batches; a backlog is left to the next day. */
+async function predictionLogRetention(_data: unknown, ctx: JobContext) {
+  const days = config().PREDICTION_LOG_RETENTION_DAYS;
+  let lastLog = Date.now();
+  const r = await prunePredictionLog(ctx.db, {
+    retentionDays: days,
+    signal: ctx.signal,
+    maxSeconds: 3 * 3600,
+    onBatch: (b) => {
+      if (Date.now() - lastLog < 30_000) return;
+      lastLog = Date.now();
+      ctx.log.info({ deletedSoFar: b.deletedSoFar, model: b.model }, 'prediction log retention in progress');
+    },
+  });
+  const { deleted, byModel, batches, horizon, seconds, rowsPerSecond, complete, stoppedBy, skipped } = r;
+  ctx.log[complete ? 'info' : 'warn']({ retentionDays: days, horizon, deleted, byModel, batches, seconds, rowsPerSecond, stoppedBy, skipped }, 'prediction log retention');
+  return r;
+}
+
 async function training(data: unknown, ctx: JobContext) {
   const { runId } = data as { runId: string };
   // Training registers the version; promotion decides what traffic it gets.
@@ -52,7 +72,12 @@ export const HANDLERS: Record<string, JobHandler> = {
   [QUEUES.ping]: ping,
   [QUEUES.maintenance]: maintenance,
   [QUEUES.training]: training,
+  [QUEUES.predictionLogRetention]: predictionLogRetention,
 };
 
 /** Cron schedules the workers keep (pg-boss fires each once per tick however many workers run). */
-export const CRON: Array<{ queue: string; cron: string }> = [{ queue: QUEUES.maintenance, cron: '* * * * *' }];
+export const CRON: Array<{ queue: string; cron: string }> = [
+  { queue: QUEUES.maintenance, cron: '* * * * *' },
+  // 03:17 UTC daily, off the hour marks where other schedules cluster.
+  { queue: QUEUES.predictionLogRetention, cron: '17 3 * * *' },
+];

@@ -6,6 +6,7 @@ import { APP_VERSION } from '../config';
 import { openBoss, hostName } from './queue';
 import { HANDLERS, CRON } from './handlers';
 import { beat, markStopped } from './heartbeat';
+import { startAlertLoop, type AlertLoop } from '../monitoring/alerts/loop';
 
 export interface RunningWorker {
   id: string;
@@ -16,7 +17,14 @@ export interface RunningWorker {
  * Starts consuming every queue in HANDLERS and writes a heartbeat every `heartbeatSeconds`.
  * `concurrency` jobs at most at once (training is CPU-bound: one per worker by default).
  */
-export async function startWorker(opts: { db: Db; url: string; heartbeatSeconds: number; concurrency?: number }): Promise<RunningWorker> {
+export async function startWorker(opts: {
+  db: Db;
+  url: string;
+  heartbeatSeconds: number;
+  concurrency?: number;
+  /** Evaluate alert rules and deliver notifications (default true; once per tick across all workers). */
+  alerts?: boolean;
+}): Promise<RunningWorker> {
   const id = `${hostName()}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
   const log = childLogger({ component: 'worker', workerId: id });
   const startedAt = new Date();
@@ -60,6 +68,7 @@ export async function startWorker(opts: { db: Db; url: string; heartbeatSeconds:
   }
   for (const c of CRON) await boss.schedule(c.queue, c.cron, {}, { tz: 'UTC' });
   log.info({ queues: Object.keys(HANDLERS), concurrency }, 'worker ready');
+  const alerts: AlertLoop | null = opts.alerts === false ? null : await startAlertLoop(opts.db, log.child({ component: 'alerts' }));
 
   let stopping: Promise<void> | undefined;
   return {
@@ -67,6 +76,7 @@ export async function startWorker(opts: { db: Db; url: string; heartbeatSeconds:
     stop() {
       stopping ??= (async () => {
         clearInterval(timer);
+        await alerts?.stop();
         for (const j of running.values()) j.abort.abort();
         await boss.stop({ graceful: true, timeout: 10_000, wait: true }).catch(() => {});
         await markStopped(opts.db, id).catch(() => {});

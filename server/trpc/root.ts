@@ -8,6 +8,8 @@ import { trainingRouter } from './routers/training';
 import { registryRouter } from './routers/registry';
 import { inferenceRouter } from './routers/inference';
 import { promotionRouter } from './routers/promotion';
+import { alertsRouter } from './routers/alerts';
+import { monitoringRouter } from './routers/monitoring';
 
 /** The whole API. Each domain has a router in ./routers; procedures are one-liners over domain functions. */
 export const appRouter = router({
@@ -20,6 +22,8 @@ export const appRouter = router({
   registry: registryRouter,
   inference: inferenceRouter,
   promotion: promotionRouter,
+  alerts: alertsRouter,
+  monitoring: monitoringRouter,
 });
 
 export type AppRouter = typeof appRouter;
