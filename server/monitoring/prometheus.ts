@@ -142,11 +142,24 @@ export class PrometheusMetrics {
   private gauges: { traffic: Gauge<'model' | 'version'>; runs: Gauge<'status'>; queue: Gauge<'queue'>; workers: Gauge } | null = null;
 
   // --- the ServingObserver side (request path) ------------------------------------------------------------------------
+  /**
+   * Bound label children per model version: prom-client hashes a label set on every `inc({..})`, which showed up on
+   * the request path; a child is resolved once and reused (the set of versions is small).
+   */
+  private bound = new Map<string, { ok: { inc(): void }; duration: { observe(v: number): void }; hits: { inc(): void }; misses: { inc(): void } }>();
+
   prediction(e: { model: string; version: number; latencyMs: number; cacheHit: boolean }): void {
-    const labels = { model: e.model, version: versionLabel(e.version) };
-    this.predictions.inc({ ...labels, status: '200' });
-    this.duration.observe(labels, e.latencyMs / 1000);
-    (e.cacheHit ? this.cacheHits : this.cacheMisses).inc(labels);
+    const key = `${e.model}\u0000${e.version}`;
+    let b = this.bound.get(key);
+    if (!b) {
+      const labels = { model: e.model, version: versionLabel(e.version) };
+      b = { ok: this.predictions.labels({ ...labels, status: '200' }), duration: this.duration.labels(labels), hits: this.cacheHits.labels(labels), misses: this.cacheMisses.labels(labels) };
+      if (this.bound.size > 1000) this.bound.clear();
+      this.bound.set(key, b);
+    }
+    b.ok.inc();
+    b.duration.observe(e.latencyMs / 1000);
+    (e.cacheHit ? b.hits : b.misses).inc();
   }
 
   failure(e: { status: number; model: string | null; version: number | null; latencyMs: number }): void {

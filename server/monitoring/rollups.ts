@@ -67,11 +67,17 @@ export class MetricsRecorder {
     return this.opts.now ? this.opts.now() : Date.now();
   }
 
+  /** The cell the last event went to: most events in a row hit the same interval and version. */
+  private last: RollupCell | null = null;
+
   private cell(modelName: string, version: number): RollupCell {
     const start = Math.floor(this.now() / this.intervalMs) * this.intervalMs;
+    const l = this.last;
+    if (l && l.bucketStart === start && l.version === version && l.modelName === modelName) return l;
     const key = `${start}|${modelName}|${version}`;
     let c = this.cells.get(key);
     if (!c) this.cells.set(key, (c = newCell(start, modelName, version)));
+    this.last = c;
     return c;
   }
 
@@ -123,7 +129,10 @@ export class MetricsRecorder {
     const rows = due.map(([, c]) => c);
     try {
       await writeRollups(this.db, this.opts.processId, this.intervalMs / 1000, rows);
-      for (const [k] of due) this.cells.delete(k);
+      for (const [k, c] of due) {
+        this.cells.delete(k);
+        if (c === this.last) this.last = null; // written: the next event starts a new cell
+      }
       this.stats.flushes++;
       this.stats.rowsWritten += rows.length;
       this.stats.lastError = null;
@@ -144,6 +153,7 @@ export class MetricsRecorder {
     for (const [k, c] of this.cells) {
       if (c.bucketStart < cutoff) {
         this.cells.delete(k);
+        if (c === this.last) this.last = null;
         this.stats.droppedCells++;
       }
     }
