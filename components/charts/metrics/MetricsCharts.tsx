@@ -16,7 +16,9 @@ const H = 220;
 
 const tickOf = (range: RangeName) => (t: number) => (range === '7d' ? monthDayTime(t) : hourMinute(t));
 const ms = (v: number | null | undefined) => (v == null || !Number.isFinite(v) ? '—' : v < 10 ? `${v.toFixed(2)} ms` : v < 100 ? `${v.toFixed(1)} ms` : `${Math.round(v)} ms`);
-const rps = (v: number | null | undefined) => (v == null || !Number.isFinite(v) ? '—' : v < 10 ? `${v.toFixed(2)} req/s` : `${v.toFixed(1)} req/s`);
+/** 0.0042 → "0.0042", 0.35 → "0.35", 3.5 → "3.5", 350 → "350": enough digits for slow and fast traffic alike. */
+export const compact = (v: number) => (v === 0 ? '0' : v >= 100 ? String(Math.round(v)) : v >= 1 ? String(Number(v.toFixed(1))) : String(Number(v.toPrecision(2))));
+const rps = (v: number | null | undefined) => (v == null || !Number.isFinite(v) ? '—' : `${compact(v)} req/s`);
 
 /**
  * A chart with its title, unit and an accessible name: the chart itself is `role="img"` with an aria-label that says
@@ -62,7 +64,7 @@ export function ThroughputChart({ s, keys }: { s: MetricsSeries; keys: string[] 
         <AreaChart data={data} margin={MARGIN}>
           {GRID}
           {xAxis(s)}
-          {yAxis(48, (v) => (v >= 100 ? String(Math.round(v)) : v.toFixed(1)))}
+          {yAxis(48, compact)}
           <Tooltip labelFormatter={tooltipTime(s)} formatter={(v, n) => [rps(Number(v)), String(n)]} />
           <Legend {...LEGEND} />
           {keys.map((k) => (

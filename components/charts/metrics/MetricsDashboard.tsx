@@ -4,7 +4,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useTRPC } from '@/components/trpc/client';
 import { EmptyState } from '@/components/ui/EmptyState';
 import { dateTime, int, pct, timeOfDay } from '../format';
-import { BatchChart, ClassMixChart, ConfidenceChart, LatencyChart, RateChart, ShareChart, ThroughputChart, TopSymbolsChart } from './MetricsCharts';
+import { compact, BatchChart, ClassMixChart, ConfidenceChart, LatencyChart, RateChart, ShareChart, ThroughputChart, TopSymbolsChart } from './MetricsCharts';
 import { PipelineCard, ProcessesTable } from './MetricsTables';
 import { RANGE_OPTIONS, pollMs, rangeLabel, type MetricsSeries, type PipelinePanel, type ProcessTable, type RangeName } from './types';
 import styles from './Metrics.module.css';
@@ -113,7 +113,7 @@ export function MetricsDashboard({ initial }: { initial: { range: RangeName; mod
       ) : (
         <>
           <div className="grid cols-4" data-testid="metrics-stats">
-            <Stat testId="stat-requests" label="Requests" value={int(s.totals.requests)} sub={`${s.totals.rps.toFixed(2)} req/s over ${rangeLabel(s.range)}`} />
+            <Stat testId="stat-requests" label="Requests" value={int(s.totals.requests)} sub={`${compact(s.totals.rps)} req/s over ${rangeLabel(s.range)}`} />
             <Stat testId="stat-latency" label="Latency p95" value={ms(s.totals.p95Ms)} sub={`p50 ${ms(s.totals.p50Ms)} · p99 ${ms(s.totals.p99Ms)}`} />
             <Stat testId="stat-errors" label="Error rate" value={pct(s.totals.errorRate, 2)} sub={`${int(s.totals.errors4xx)} 4xx · ${int(s.totals.errors5xx)} 5xx`} />
             <Stat testId="stat-cache" label="Cache hits" value={pct(s.totals.cacheHitRate)} sub={`${int(s.totals.predictions)} answered · ${pct(s.totals.imputedShare)} imputed`} />
