@@ -2,11 +2,12 @@ import crypto from 'node:crypto';
 import type PgBoss from 'pg-boss';
 import type { Db } from '../db/client';
 import { childLogger } from '../log';
-import { APP_VERSION } from '../config';
+import { APP_VERSION, config } from '../config';
 import { openBoss, hostName } from './queue';
 import { HANDLERS, CRON } from './handlers';
 import { beat, markStopped } from './heartbeat';
 import { startAlertLoop, type AlertLoop } from '../monitoring/alerts/loop';
+import { ProcessSampler } from '../monitoring/rollups';
 
 export interface RunningWorker {
   id: string;
@@ -69,6 +70,9 @@ export async function startWorker(opts: {
   for (const c of CRON) await boss.schedule(c.queue, c.cron, {}, { tz: 'UTC' });
   log.info({ queues: Object.keys(HANDLERS), concurrency }, 'worker ready');
   const alerts: AlertLoop | null = opts.alerts === false ? null : await startAlertLoop(opts.db, log.child({ component: 'alerts' }));
+  // Workers appear in the process table too (CPU, memory, event-loop delay), and count for the CPU/memory rules.
+  const sampler = new ProcessSampler(opts.db, log.child({ component: 'monitoring' }), { processId: `worker@${id}`, kind: 'worker', everyMs: config().MONITORING_SAMPLE_SECONDS * 1000 });
+  void sampler.tick();
 
   let stopping: Promise<void> | undefined;
   return {
@@ -76,6 +80,7 @@ export async function startWorker(opts: {
     stop() {
       stopping ??= (async () => {
         clearInterval(timer);
+        await sampler.stop();
         await alerts?.stop();
         for (const j of running.values()) j.abort.abort();
         await boss.stop({ graceful: true, timeout: 10_000, wait: true }).catch(() => {});
