@@ -5,6 +5,7 @@
  * other stages — never from a scan of the raw prediction log.
  */
 import { z } from 'zod';
+import type { ProcessSample } from './rollups';
 import { sql } from 'drizzle-orm';
 import type { Db, DbLike } from '../db/client';
 import { config } from '../config';
@@ -224,18 +225,11 @@ async function lastRollupAt(db: DbLike): Promise<number | null> {
 
 // --- processes ---------------------------------------------------------------------------------------------------------
 
-export interface ProcessRow {
+export interface ProcessRow extends Omit<ProcessSample, 'at'> {
   processId: string;
   kind: string;
   host: string;
   pid: number;
-  cpuPercent: number;
-  rssBytes: number;
-  heapUsedBytes: number;
-  heapTotalBytes: number;
-  systemMemoryPercent: number;
-  eventLoopP99Ms: number;
-  openConnections: number | null;
   lastSeen: Date;
   ageSeconds: number;
   /** No sample for three sample periods: the process has stopped (or cannot reach the database). */
