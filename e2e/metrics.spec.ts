@@ -130,4 +130,18 @@ test('after predictions, the Metrics page shows live charts, the A/B share, proc
   await page.getByRole('combobox', { name: /^Model/ }).selectOption('');
   await expect(page.getByTestId('chart-throughput').locator('.recharts-legend-item').filter({ hasText: `${MODEL}@v1` })).toHaveCount(1);
   await shoot(page, '62-metrics-24h-all-models');
+
+  // The same traffic through the web process's own /metrics (what Prometheus scrapes; the page shares the path):
+  // no credential → 401; a read key → the exposition with this model's counter; Accept: application/json → today's
+  // dashboard shape across all replicas.
+  expect((await request.get('/metrics', { headers: { accept: 'text/plain' } })).status()).toBe(401);
+  const scrape = await request.get('/metrics', { headers: { ...auth, accept: 'text/plain' } });
+  expect(scrape.status(), await scrape.text()).toBe(200);
+  expect(scrape.headers()['content-type']).toMatch(/^text\/plain/);
+  const text = await scrape.text();
+  expect(text).toMatch(new RegExp(`signalops_predictions_total\\{[^}]*model="${MODEL}"[^}]*status="200"[^}]*\\} [1-9]`));
+  expect(text).toContain('# TYPE signalops_prediction_duration_seconds histogram');
+  const json = await request.get('/metrics', { headers: { ...auth, accept: 'application/json' } });
+  expect(json.status()).toBe(200);
+  expect(await json.json()).toMatchObject({ total_predictions: expect.any(Number), error_rate: expect.any(Number), low_confidence_rate: expect.any(Number) });
 });
