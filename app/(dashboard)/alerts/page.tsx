@@ -22,7 +22,7 @@ export default async function AlertsPage() {
   const canEdit = role === 'engineer' || role === 'admin';
   return (
     <>
-      <PageHead title="Alerts" subtitle="Rules over the live metrics, evaluated by the workers once per tick; firing and resolved notifications go to every enabled channel." />
+      <PageHead title="Alerts" subtitle="Rules over the live metrics, evaluated once per tick across all processes; firing and resolved notifications go to every enabled channel." />
       <div className="stack">
         <ActiveAlerts initial={asWire(active)} />
         <RulesTable initial={asWire(rules)} metrics={metrics} canEdit={canEdit} />
