@@ -119,14 +119,18 @@ export async function topSymbols(db: DbLike, q: { from: number; to: number; sour
   return r.rows.map((x) => ({ symbol: x.symbol, requests: num(x.n) }));
 }
 
-/** The latest sample of each process seen within `withinSeconds` (the process table). */
-export async function latestProcessSamples(db: DbLike, withinSeconds = 120) {
+/**
+ * The latest sample of each process seen within `withinSeconds` before `now` (default: the database's now) — the
+ * process table, the JSON summary and the CPU / memory alert rules.
+ */
+export async function latestProcessSamples(db: DbLike, withinSeconds = 120, now?: number) {
   const r = await (db as Db).$client.query(
     `select distinct on (process_id) process_id, kind, host, pid, cpu_percent, rss_bytes, heap_used_bytes, heap_total_bytes,
        system_memory_percent, event_loop_p99_ms, open_connections, (extract(epoch from at) * 1000)::float8 as at
-     from process_samples where at > now() - make_interval(secs => $1)
+     from process_samples
+     where at > coalesce($2::timestamptz, now()) - make_interval(secs => $1) and at <= coalesce($2::timestamptz, now())
      order by process_id, at desc`,
-    [withinSeconds],
+    [withinSeconds, now === undefined ? null : new Date(now).toISOString()],
   );
   return r.rows.map((x) => ({
     processId: x.process_id as string,

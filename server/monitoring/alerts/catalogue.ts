@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import type { Db } from '../../db/client';
-import { addCounts, emptyCounts, figures, readSeries, type Counts } from '../query';
+import { addCounts, emptyCounts, figures, latestProcessSamples, readSeries, type Counts } from '../query';
 import { listSplits } from '../../promotion/traffic';
 
 export interface Sample {
@@ -59,16 +59,6 @@ async function countsPerModel(db: Db, now: number, seconds: number, model?: stri
 const modelLabel = (m: string) => m || '(no model)';
 const num = (v: unknown) => Number(v ?? 0);
 const ts = (ms: number) => new Date(ms).toISOString();
-
-async function latestSamples(db: Db, now: number, withinSeconds: number) {
-  const r = await db.$client.query(
-    `select distinct on (process_id) process_id, kind, cpu_percent, system_memory_percent
-     from process_samples where at > $1::timestamptz - make_interval(secs => $2) and at <= $1::timestamptz
-     order by process_id, at desc`,
-    [ts(now), withinSeconds],
-  );
-  return r.rows.map((x) => ({ processId: String(x.process_id), kind: String(x.kind), cpu: num(x.cpu_percent), mem: num(x.system_memory_percent) }));
-}
 
 const METRIC_LIST: MetricDef[] = [
   defineMetric({
@@ -158,7 +148,7 @@ const METRIC_LIST: MetricDef[] = [
     labels: ['process', 'kind'],
     params: z.object({ withinSeconds: windowSeconds(60) }).strict(),
     async evaluate(db, ctx, p) {
-      return (await latestSamples(db, ctx.now, p.withinSeconds)).map((s) => ({ labels: { process: s.processId, kind: s.kind }, value: s.cpu }));
+      return (await latestProcessSamples(db, p.withinSeconds, ctx.now)).map((s) => ({ labels: { process: s.processId, kind: s.kind }, value: s.cpuPercent }));
     },
   }),
   defineMetric({
@@ -170,7 +160,7 @@ const METRIC_LIST: MetricDef[] = [
     labels: ['process', 'kind'],
     params: z.object({ withinSeconds: windowSeconds(60) }).strict(),
     async evaluate(db, ctx, p) {
-      return (await latestSamples(db, ctx.now, p.withinSeconds)).map((s) => ({ labels: { process: s.processId, kind: s.kind }, value: s.mem }));
+      return (await latestProcessSamples(db, p.withinSeconds, ctx.now)).map((s) => ({ labels: { process: s.processId, kind: s.kind }, value: s.systemMemoryPercent }));
     },
   }),
   defineMetric({
