@@ -35,6 +35,8 @@ const nextConfig = {
           ],
           destination: '/api/v1/metrics/prometheus',
         },
+        // The trading team's promote call (POST); a browser never navigates here.
+        { source: '/models/:version(v\\d+)/promote', destination: '/api/v1/promote/:version' },
       ],
       afterFiles: SERVING_PATHS.map((p) => ({ source: `/${p}`, destination: `/api/v1/${p}` })),
     };

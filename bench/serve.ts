@@ -65,7 +65,7 @@ import { computeFeatures, FEATURE_COUNT, FEATURE_INDEX, FEATURE_NAMES } from '..
 import { TRANSFORMED_COUNT } from '../server/market/transform';
 import { startRun } from '../server/training/runs';
 import { executeRun } from '../server/training/pipeline';
-import { applyNewVersionPolicy } from '../server/promotion/traffic';
+import { applyNewVersionPolicy } from '../server/promotion/actions';
 import { getVersion, loadVersionPredictor } from '../server/registry/versions';
 import { createApiKey } from '../server/auth/apikeys';
 import { closeProducerBosses } from '../server/jobs/queue';

@@ -5,3 +5,4 @@ export * from './schema/market';
 export * from './schema/registry';
 export * from './schema/serving';
 export * from './schema/monitoring';
+export * from './schema/promotion';

@@ -58,7 +58,7 @@ test('after predictions, the Metrics page shows live charts, the A/B share, proc
   expect(await trainVersion(request, auth, 8)).toBe(2);
   const split = await request.post('/api/trpc/promotion.setSplit', {
     headers: auth,
-    data: { model: MODEL, split: [{ version: 1, percent: 50 }, { version: 2, percent: 50 }] },
+    data: { model: MODEL, comment: 'A/B 50/50', split: [{ version: 1, percent: 50 }, { version: 2, percent: 50 }] },
   });
   expect(split.status(), await split.text()).toBe(200);
 

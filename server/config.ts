@@ -67,6 +67,9 @@ const EnvSchema = z.object({
   MONITORING_MINUTE_RETENTION_DAYS: z.coerce.number().positive().max(730).default(30),
   /** How long the per-hour roll-ups are kept. */
   MONITORING_HOUR_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(365),
+  // --- promotion (README: "Promotion") ---
+  /** How often workers look for canary steps that are due. */
+  CANARY_TICK_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
   // --- alerts (README: "Monitoring" → alerts) ---
   /** How often the alert rules are evaluated (once per interval across all workers). */
   ALERT_EVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(15),

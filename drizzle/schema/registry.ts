@@ -73,6 +73,10 @@ export const modelArtifacts = pgTable('model_artifacts', {
   weights: bytea('weights').notNull(),
   /** Calibrated class probabilities on the test part (float32, n × 3), to check that a reload reproduces them. */
   testPredictions: bytea('test_predictions').notNull(),
+  /** True labels of the test part (int8 per sample, 0 SELL 1 HOLD 2 BUY) and their bar times (float64 epoch ms), for
+   * paired comparisons between versions tested on the same bars. Null on versions registered before they were kept. */
+  testLabels: bytea('test_labels'),
+  testTimes: bytea('test_times'),
   sizeBytes: integer('size_bytes').notNull(),
   sha256: text('sha256').notNull(),
 });

@@ -73,6 +73,8 @@ export const predictionLog = pgTable(
     /** 16 indicators of the current bar (for drift monitoring). */
     features: real('features').array(),
     servedBy: text('served_by').notNull(),
+    /** A shadow prediction: computed off the response path on a copy of the request, never returned. */
+    shadow: boolean('shadow').notNull().default(false),
   },
   (t) => [index('prediction_log_model_at_idx').on(t.modelName, t.at), index('prediction_log_symbol_bar_idx').on(t.symbol, t.barTime)],
 );

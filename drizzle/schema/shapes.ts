@@ -145,3 +145,13 @@ export type AlertPayload = unknown;
 
 /** `serving_settings.value`: a JSON value per key. */
 export type ServingSettingValue = JsonValue;
+
+// --- promotion -------------------------------------------------------------------------------------------------------
+
+export type {
+  NewVersionPolicy as PromotionPolicyShape,
+  ShadowState as PromotionShadowShape,
+  CanaryState as PromotionCanaryShape,
+  PromotionSnapshot as PromotionSnapshotShape,
+  AutomaticReason as PromotionAutomaticShape,
+} from '../../server/promotion/shapes';

@@ -17,7 +17,8 @@ import { systemCommands } from '../cli/system';
 import { marketCommands } from '../market/cli';
 import { trainingCommands } from '../training/cli';
 import { predictionLogCommands } from '../cli/predictions';
-import { applyNewVersionPolicy } from '../promotion/traffic';
+import { promotionCommands } from '../promotion/cli';
+import { applyNewVersionPolicy } from '../promotion/actions';
 import { ZodError } from 'zod';
 
 const COMMANDS: Record<string, CliCommand> = {
@@ -25,6 +26,7 @@ const COMMANDS: Record<string, CliCommand> = {
   ...marketCommands,
   ...trainingCommands,
   ...predictionLogCommands,
+  ...promotionCommands,
 };
 
 function helpText(): string {

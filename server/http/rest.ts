@@ -121,7 +121,7 @@ export async function readJson(req: Request, maxBytes = 1_000_000): Promise<unkn
  * errors. `getDb` is lazy so the module can be imported at build time.
  */
 export function restHandler<I = undefined>(opts: {
-  need: Requirement | 'public';
+  need: Requirement | readonly Requirement[] | 'public';
   getDb: () => Db;
   input?: (req: Request) => Promise<unknown>;
   schema?: ZodType<I>;

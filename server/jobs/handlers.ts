@@ -3,7 +3,7 @@ import type { Db } from '../db/client';
 import { QUEUES, hostName } from './queue';
 import { config } from '../config';
 import { executeRun } from '../training/pipeline';
-import { applyNewVersionPolicy } from '../promotion/traffic';
+import { applyNewVersionPolicy } from '../promotion/actions';
 import { reapStaleRuns } from '../training/runs';
 import { fireDueSchedules } from '../training/schedules';
 import { compactRollups } from '../monitoring/compaction';

@@ -7,6 +7,7 @@ import { openBoss, hostName } from './queue';
 import { HANDLERS, CRON } from './handlers';
 import { beat, markStopped } from './heartbeat';
 import { startAlertLoop, type AlertLoop } from '../monitoring/alerts/loop';
+import { startPromotionLoop, type PromotionLoop } from '../promotion/canary';
 import { ProcessSampler } from '../monitoring/rollups';
 
 export interface RunningWorker {
@@ -25,6 +26,8 @@ export async function startWorker(opts: {
   concurrency?: number;
   /** Evaluate alert rules and deliver notifications (default true; once per tick across all workers). */
   alerts?: boolean;
+  /** Run the canary loop (default true). */
+  canaries?: boolean;
 }): Promise<RunningWorker> {
   const id = `${hostName()}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
   const log = childLogger({ component: 'worker', workerId: id });
@@ -70,6 +73,8 @@ export async function startWorker(opts: {
   for (const c of CRON) await boss.schedule(c.queue, c.cron, {}, { tz: 'UTC' });
   log.info({ queues: Object.keys(HANDLERS), concurrency }, 'worker ready');
   const alerts: AlertLoop | null = opts.alerts === false ? null : await startAlertLoop(opts.db, log.child({ component: 'alerts' }));
+  // Canary steps are evaluated by the workers (each due canary once across all of them).
+  const canaries: PromotionLoop | null = opts.canaries === false ? null : startPromotionLoop(opts.db, log.child({ component: 'canary' }));
   // Workers appear in the process table too (CPU, memory, event-loop delay), and count for the CPU/memory rules.
   const sampler = new ProcessSampler(opts.db, log.child({ component: 'monitoring' }), { processId: `worker@${id}`, kind: 'worker', everyMs: config().MONITORING_SAMPLE_SECONDS * 1000 });
   void sampler.tick();
@@ -82,6 +87,7 @@ export async function startWorker(opts: {
         clearInterval(timer);
         await sampler.stop();
         await alerts?.stop();
+        await canaries?.stop();
         for (const j of running.values()) j.abort.abort();
         await boss.stop({ graceful: true, timeout: 10_000, wait: true }).catch(() => {});
         await markStopped(opts.db, id).catch(() => {});

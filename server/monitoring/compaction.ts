@@ -51,6 +51,8 @@ export async function compactRollups(db: Db, opts: { now?: Date; recomputeMinute
     minute: await del(60, opts.retention.minuteDays),
     hour: await del(3600, opts.retention.hourDays),
     samples: (await db.$client.query(`delete from process_samples where at < $1`, [new Date(now.getTime() - opts.retention.rawDays * 86_400_000)])).rowCount ?? 0,
+    // Shadow roll-ups are kept as long as the minute roll-ups (they are not compacted: one row per interval and pair).
+    shadow: (await db.$client.query(`delete from shadow_rollups where bucket_start < $1`, [new Date(now.getTime() - opts.retention.minuteDays * 86_400_000)])).rowCount ?? 0,
   };
   return { minutes, hours, deleted };
 }

@@ -10,7 +10,7 @@ import { closeProducerBosses } from '../jobs/queue';
 import { freePort } from '../db/embedded';
 import { spawnTs, waitFor, type Spawned } from '../testing/processes';
 import { logger } from '../log';
-import { applyNewVersionPolicy } from '../promotion/traffic';
+import { applyNewVersionPolicy } from '../promotion/actions';
 import { LATENCY_BUCKETS_MS, bucketOf } from './histogram';
 import { addCounts, emptyCounts, figures, readSeries } from './query';
 import { parseExposition, total } from './prom-text';

@@ -110,6 +110,32 @@ export class MetricsRecorder {
     this.cell(e.model, e.version).batchHist[bucketOf(e.size, BATCH_BUCKETS)]++;
   }
 
+  private shadowCells = new Map<string, ShadowCell>();
+
+  /** A shadow prediction (never returned): agreement with the primary, confidence difference, its own latency. */
+  shadow(e: ShadowEvent): void {
+    const start = Math.floor(this.now() / this.intervalMs) * this.intervalMs;
+    const key = `${start}|${e.model}|${e.version}|${e.primaryVersion}`;
+    let c = this.shadowCells.get(key);
+    if (!c) {
+      if (this.shadowCells.size >= 10_000) return; // bounded (the database is away for long): drop
+      this.shadowCells.set(key, (c = { bucketStart: start, modelName: e.model, version: e.version, primaryVersion: e.primaryVersion, requests: 0, agree: 0, errors: 0, confidenceDiffSum: 0, confidenceAbsDiffSum: 0, latencySumMs: 0, latencyHist: new Array(LATENCY_BUCKETS_MS.length + 1).fill(0), classes: [0, 0, 0], primaryClasses: [0, 0, 0] }));
+    }
+    c.requests++;
+    c.primaryClasses[CLASS_INDEX[e.primaryDirection]]++;
+    if (e.direction === null || e.confidence === null) {
+      c.errors++;
+      return;
+    }
+    if (e.direction === e.primaryDirection) c.agree++;
+    const d = e.confidence - e.primaryConfidence;
+    c.confidenceDiffSum += d;
+    c.confidenceAbsDiffSum += Math.abs(d);
+    c.latencySumMs += e.latencyMs;
+    c.latencyHist[bucketOf(e.latencyMs, LATENCY_BUCKETS_MS)]++;
+    c.classes[CLASS_INDEX[e.direction]]++;
+  }
+
   /** Cells not yet written (completed and current). */
   get pending(): number {
     return this.cells.size;
@@ -124,6 +150,15 @@ export class MetricsRecorder {
 
   private async write(all: boolean) {
     const current = Math.floor(this.now() / this.intervalMs) * this.intervalMs;
+    const dueShadow = [...this.shadowCells.entries()].filter(([, c]) => all || c.bucketStart < current);
+    if (dueShadow.length) {
+      try {
+        await writeShadowRollups(this.db, this.opts.processId, this.intervalMs / 1000, dueShadow.map(([, c]) => c));
+        for (const [k] of dueShadow) this.shadowCells.delete(k);
+      } catch (e) {
+        this.log.warn({ err: (e as Error).message.slice(0, 200) }, 'writing shadow roll-ups failed; kept in memory');
+      }
+    }
     const due = [...this.cells.entries()].filter(([, c]) => all || c.bucketStart < current);
     if (!due.length) return;
     const rows = due.map(([, c]) => c);
@@ -208,6 +243,73 @@ export async function writeRollups(db: Db, processId: string, intervalSeconds: n
        confidence_hist = so_int_array_add(metric_rollups.confidence_hist, excluded.confidence_hist),
        classes = so_int_array_add(metric_rollups.classes, excluded.classes),
        symbols = so_jsonb_count_add(metric_rollups.symbols, excluded.symbols)`,
+    [JSON.stringify(doc), intervalSeconds, processId],
+  );
+}
+
+export interface ShadowEvent {
+  model: string;
+  version: number;
+  primaryVersion: number;
+  primaryDirection: 'BUY' | 'HOLD' | 'SELL';
+  primaryConfidence: number;
+  /** null when the shadow failed. */
+  direction: 'BUY' | 'HOLD' | 'SELL' | null;
+  confidence: number | null;
+  latencyMs: number;
+}
+
+interface ShadowCell {
+  bucketStart: number;
+  modelName: string;
+  version: number;
+  primaryVersion: number;
+  requests: number;
+  agree: number;
+  errors: number;
+  confidenceDiffSum: number;
+  confidenceAbsDiffSum: number;
+  latencySumMs: number;
+  latencyHist: number[];
+  classes: number[];
+  primaryClasses: number[];
+}
+
+/** Shadow cells into `shadow_rollups`, adding to rows of the same interval, process and version pair. */
+export async function writeShadowRollups(db: Db, processId: string, intervalSeconds: number, rows: ShadowCell[]): Promise<void> {
+  if (!rows.length) return;
+  const doc = rows.map((c) => ({
+    bucket_start: new Date(c.bucketStart).toISOString(),
+    model_name: c.modelName,
+    version: c.version,
+    primary_version: c.primaryVersion,
+    requests: c.requests,
+    agree: c.agree,
+    errors: c.errors,
+    cds: c.confidenceDiffSum,
+    cads: c.confidenceAbsDiffSum,
+    lat: c.latencySumMs,
+    latency_hist: c.latencyHist,
+    classes: c.classes,
+    primary_classes: c.primaryClasses,
+  }));
+  await db.$client.query(
+    `insert into shadow_rollups (bucket_start, interval_seconds, process_id, model_name, version, primary_version, requests, agree, errors,
+       confidence_diff_sum, confidence_abs_diff_sum, latency_sum_ms, latency_hist, classes, primary_classes)
+     select r.bucket_start, $2, $3, r.model_name, r.version, r.primary_version, r.requests, r.agree, r.errors, r.cds, r.cads, r.lat,
+       r.latency_hist, r.classes, r.primary_classes
+     from jsonb_to_recordset($1::jsonb) as r(bucket_start timestamptz, model_name text, version int, primary_version int, requests int,
+       agree int, errors int, cds float8, cads float8, lat float8, latency_hist int[], classes int[], primary_classes int[])
+     on conflict (interval_seconds, bucket_start, process_id, model_name, version, primary_version) do update set
+       requests = shadow_rollups.requests + excluded.requests,
+       agree = shadow_rollups.agree + excluded.agree,
+       errors = shadow_rollups.errors + excluded.errors,
+       confidence_diff_sum = shadow_rollups.confidence_diff_sum + excluded.confidence_diff_sum,
+       confidence_abs_diff_sum = shadow_rollups.confidence_abs_diff_sum + excluded.confidence_abs_diff_sum,
+       latency_sum_ms = shadow_rollups.latency_sum_ms + excluded.latency_sum_ms,
+       latency_hist = so_int_array_add(shadow_rollups.latency_hist, excluded.latency_hist),
+       classes = so_int_array_add(shadow_rollups.classes, excluded.classes),
+       primary_classes = so_int_array_add(shadow_rollups.primary_classes, excluded.primary_classes)`,
     [JSON.stringify(doc), intervalSeconds, processId],
   );
 }

@@ -1,16 +1,17 @@
 /**
  * Promotion owns who gets traffic: each model's traffic split (version → percent), which symbols each model serves,
  * and which model answers a symbol when several serve it. Serving reads this state (and reloads on NOTIFY); training
- * never writes it — a newly registered version is handed to `applyNewVersionPolicy` by the job that trained it.
+ * never writes it — a newly registered version is handed to `applyNewVersionPolicy` (actions.ts) by the job that
+ * trained it. Splits, aliases, policies, canary and shadow change through actions.ts (each change with its history).
  */
-import { and, asc, eq } from 'drizzle-orm';
+import { asc, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db, DbLike } from '../db/client';
-import { trafficSplits, modelVersions, models, symbolDefaults } from '../../drizzle/schema';
+import { trafficSplits, modelVersions, models, symbolDefaults, modelAliases, promotionStates } from '../../drizzle/schema';
+import type { ShadowState, VersionRef } from './shapes';
 import { DomainError, badRequest, notFound } from '../errors';
 import { recordAudit } from '../auth/audit';
 import { notifyServing } from '../db/notify';
-import { parseVersionLabel } from '../registry/versions';
 import { ZSymbol, normalSymbol } from '../market/symbol';
 
 export { SERVING_CHANNEL, notifyServing } from '../db/notify';
@@ -42,9 +43,12 @@ export async function listSplits(db: DbLike): Promise<Record<string, SplitRow[]>
   return out;
 }
 
-/** Everything serving routes by: splits, the symbols of each model with traffic, and the per-symbol defaults. */
+/**
+ * Everything serving routes by: splits, the symbols of each model with traffic, its aliases (a request may pin one)
+ * and shadow, and the per-symbol defaults.
+ */
 export interface RoutingTable {
-  models: { name: string; createdAt: Date; symbols: string[]; anySymbol: boolean; split: SplitRow[] }[];
+  models: { name: string; createdAt: Date; symbols: string[]; anySymbol: boolean; split: SplitRow[]; aliases: Record<string, VersionRef>; shadow: ShadowState | null }[];
   symbolDefaults: Record<string, string>;
 }
 
@@ -55,8 +59,20 @@ export async function routingTable(db: DbLike): Promise<RoutingTable> {
     ? await db.select({ name: models.name, createdAt: models.createdAt, symbols: models.symbols, anySymbol: models.anySymbol }).from(models).orderBy(asc(models.createdAt), asc(models.id))
     : [];
   const defaults = await db.select().from(symbolDefaults);
+  const aliasRows = names.length
+    ? await db
+        .select({ modelName: modelAliases.modelName, alias: modelAliases.alias, versionId: modelAliases.versionId, version: modelVersions.version })
+        .from(modelAliases)
+        .innerJoin(modelVersions, eq(modelVersions.id, modelAliases.versionId))
+    : [];
+  const aliases: Record<string, Record<string, VersionRef>> = {};
+  for (const a of aliasRows) (aliases[a.modelName] ??= {})[a.alias] = { versionId: a.versionId, version: a.version };
+  const shadows = names.length ? await db.select({ modelName: promotionStates.modelName, shadow: promotionStates.shadow }).from(promotionStates) : [];
+  const shadowOf = new Map(shadows.filter((x) => x.shadow).map((x) => [x.modelName, x.shadow]));
   return {
-    models: rows.filter((m) => splits[m.name]).map((m) => ({ ...m, symbols: m.symbols.map(normalSymbol), split: splits[m.name] })),
+    models: rows
+      .filter((m) => splits[m.name])
+      .map((m) => ({ ...m, symbols: m.symbols.map(normalSymbol), split: splits[m.name], aliases: aliases[m.name] ?? {}, shadow: shadowOf.get(m.name) ?? null })),
     symbolDefaults: Object.fromEntries(defaults.map((d) => [d.symbol, d.modelName])),
   };
 }
@@ -83,7 +99,7 @@ export function resolveSymbolRoutes(t: RoutingTable): { bySymbol: Map<string, st
  * going to the incumbent: its default is written down (unless one is set). A new model never silently takes over a
  * symbol; an engineer moves it with `setSymbolDefault`.
  */
-async function keepIncumbentDefaults(tx: DbLike, modelName: string, actor: string) {
+export async function keepIncumbentDefaults(tx: DbLike, modelName: string, actor: string) {
   const [m] = await tx.select().from(models).where(eq(models.name, modelName));
   if (!m) return;
   const table = await routingTable(tx);
@@ -92,61 +108,6 @@ async function keepIncumbentDefaults(tx: DbLike, modelName: string, actor: strin
     const incumbent = table.models.find((o) => o.name !== modelName && (o.symbols.includes(symbol) || o.anySymbol));
     if (incumbent) await tx.insert(symbolDefaults).values({ symbol, modelName: incumbent.name, updatedBy: actor }).onConflictDoNothing();
   }
-}
-
-/**
- * Today's rule for a new version (the promotion issue replaces it with per-model policies): a model's first version
- * that passes the gate gets 100 % of its traffic. Idempotent; returns whether it changed anything.
- */
-export async function applyNewVersionPolicy(db: Db, v: { modelName: string; versionId: string; status: string; actor: string }): Promise<boolean> {
-  if (v.status !== 'candidate') return false;
-  return db.transaction(async (tx) => {
-    // Serialise with concurrent split changes of the same model.
-    await tx.select({ id: models.id }).from(models).where(eq(models.name, v.modelName)).for('update');
-    const existing = await tx.select({ v: trafficSplits.versionId }).from(trafficSplits).where(eq(trafficSplits.modelName, v.modelName)).limit(1);
-    if (existing.length) return false;
-    await keepIncumbentDefaults(tx, v.modelName, v.actor);
-    await tx.insert(trafficSplits).values({ modelName: v.modelName, versionId: v.versionId, percent: 100, updatedBy: v.actor });
-    await recordAudit(tx, { actor: v.actor, action: 'traffic.initial', target: v.modelName, details: { versionId: v.versionId, percent: 100 } });
-    await notifyServing(tx, `initial split for ${v.modelName}`);
-    return true;
-  });
-}
-
-export const ZSetSplitRequest = z.object({
-  model: z.string().min(1).max(200),
-  split: z
-    .array(z.object({ version: z.union([z.string().max(20), z.number().int()]), percent: z.number().int().min(0).max(100) }))
-    .min(1, 'give at least one version')
-    .max(100, 'at most 100 versions in a split'),
-});
-
-/** Replaces a model's split (percentages summing to 100; only candidate versions may get traffic). */
-export async function setSplit(db: Db, input: z.input<typeof ZSetSplitRequest>, actor: string) {
-  const req = ZSetSplitRequest.parse(input);
-  const total = req.split.reduce((a, s) => a + s.percent, 0);
-  if (total !== 100) throw badRequest(`split: percentages must sum to 100, got ${total}`, { field: 'split' });
-  return db.transaction(async (tx) => {
-    const [m] = await tx.select().from(models).where(eq(models.name, req.model)).for('update');
-    if (!m) throw notFound(`No model named '${req.model}'.`);
-    const rows = [];
-    const seen = new Set<number>();
-    for (const s of req.split) {
-      const n = parseVersionLabel(s.version);
-      if (seen.has(n)) throw badRequest(`split: v${n} is listed twice`, { field: 'split' });
-      seen.add(n);
-      const [v] = await tx.select().from(modelVersions).where(and(eq(modelVersions.modelId, m.id), eq(modelVersions.version, n)));
-      if (!v) throw notFound(`Model '${req.model}' has no version v${n}.`);
-      if (s.percent > 0 && v.status !== 'candidate') throw new DomainError('CONFLICT', `${req.model} v${n} is ${v.status}; only candidate versions get traffic.`);
-      if (s.percent > 0) rows.push({ modelName: req.model, versionId: v.id, percent: s.percent, updatedBy: actor });
-    }
-    await keepIncumbentDefaults(tx, req.model, actor);
-    await tx.delete(trafficSplits).where(eq(trafficSplits.modelName, req.model));
-    await tx.insert(trafficSplits).values(rows);
-    await recordAudit(tx, { actor, action: 'traffic.set', target: req.model, details: { split: req.split } });
-    await notifyServing(tx, `split of ${req.model} changed`);
-    return getSplit(tx, req.model);
-  });
 }
 
 export const ZSetModelSymbolsRequest = z.object({

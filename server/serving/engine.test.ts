@@ -13,7 +13,8 @@ import { closeProducerBosses } from '../jobs/queue';
 import { getTf } from '../ml/backend';
 import { logger } from '../log';
 import { InferenceEngine, engineOptionsFromEnv } from './engine';
-import { setSplit, applyNewVersionPolicy, setModelSymbols } from '../promotion/traffic';
+import { setModelSymbols } from '../promotion/traffic';
+import { setSplit, applyNewVersionPolicy } from '../promotion/actions';
 import type { Db } from '../db/client';
 import type { TrainRequestInput } from '../training/params';
 import type { PredictResponse } from './schemas';
@@ -124,7 +125,7 @@ describe('inference engine', () => {
   it('routes by the traffic split within binomial bounds; pins; sticky keys stay put', async () => {
     const v2 = await train({ force: true }); // an identical copy, registered on purpose: routing counts versions
     expect(v2.status).toBe('candidate');
-    await setSplit(db, { model: 'signals', split: [{ version: 'v1', percent: 70 }, { version: 'v2', percent: 30 }] }, 'user:t');
+    await setSplit(db, { model: 'signals', comment: 'test 70/30', split: [{ version: 'v1', percent: 70 }, { version: 'v2', percent: 30 }] }, 'user:t');
     await engine.reload('test');
     const N = 2000;
     const req = { symbol: 'ROUTE', indicators: full(featureRows[2000]), window: featureRows.slice(1985, 2001) };

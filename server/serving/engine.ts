@@ -19,6 +19,7 @@ import { loadVersionArtifact, servableVersionRow, findVersion, versionStatuses }
 import { loadArtifact, type Predictor } from '../ml/artifact';
 import { initTf, tfInfo } from '../ml/backend';
 import { routingTable, resolveSymbolRoutes, SERVING_CHANNEL } from '../promotion/traffic';
+import type { ShadowState, VersionRef } from '../promotion/shapes';
 import { MicroBatcher } from './batcher';
 import { pickVersion, type SplitEntry } from './routing';
 import { SymbolHistory } from './history';
@@ -63,6 +64,8 @@ export interface ServingObserver {
   prediction?(e: { model: string; version: number; latencyMs: number; cacheHit: boolean; imputed: boolean; direction: 'BUY' | 'HOLD' | 'SELL'; confidence: number; symbol: string }): void;
   failure?(e: { status: number; model: string | null; version: number | null; latencyMs: number }): void;
   batch?(e: { model: string; version: number; size: number }): void;
+  /** A shadow prediction, computed after the primary answer was returned (direction null: the shadow failed). */
+  shadow?(e: { model: string; version: number; primaryVersion: number; primaryDirection: 'BUY' | 'HOLD' | 'SELL'; primaryConfidence: number; direction: 'BUY' | 'HOLD' | 'SELL' | null; confidence: number | null; latencyMs: number }): void;
 }
 
 interface LoadedVersion {
@@ -84,6 +87,10 @@ interface ServedModel {
   symbols: string[];
   anySymbol: boolean;
   split: SplitEntry[];
+  /** champion, challenger, … → version (a request may pin one with `alias`). */
+  aliases: Record<string, VersionRef>;
+  /** Mirrors a share of this model's requests, off the response path. */
+  shadow: ShadowState | null;
 }
 
 interface RoutingState {
@@ -172,7 +179,7 @@ export class InferenceEngine {
    */
   async reload(reason: string): Promise<{ generation: number; models: number; versions: number }> {
     const table = await routingTable(this.db);
-    const wanted = new Set(table.models.flatMap((m) => m.split.map((e) => e.versionId)));
+    const wanted = new Set(table.models.flatMap((m) => [...m.split.map((e) => e.versionId), ...Object.values(m.aliases).map((a) => a.versionId), ...(m.shadow ? [m.shadow.versionId] : [])]));
     await Promise.all([...wanted].map((id) => this.ensureLoaded(id)));
     // Statuses may have changed (archived): keep only candidates loaded.
     const statuses = await versionStatuses(this.db, [...this.versions.keys()]);
@@ -187,7 +194,12 @@ export class InferenceEngine {
     }
     const routes = resolveSymbolRoutes(table);
     this.state = {
-      models: new Map(table.models.map((m) => [m.name, { name: m.name, symbols: m.symbols, anySymbol: m.anySymbol, split: m.split.map((e) => ({ versionId: e.versionId, version: e.version, percent: e.percent })) }])),
+      models: new Map(
+        table.models.map((m) => [
+          m.name,
+          { name: m.name, symbols: m.symbols, anySymbol: m.anySymbol, split: m.split.map((e) => ({ versionId: e.versionId, version: e.version, percent: e.percent })), aliases: m.aliases, shadow: m.shadow },
+        ]),
+      ),
       bySymbol: routes.bySymbol,
       anySymbol: routes.any,
       generation: this.state.generation + 1,
@@ -280,8 +292,17 @@ export class InferenceEngine {
     return `served symbols: ${list.join(', ') || 'none'}${this.state.anySymbol ? `; any symbol: ${this.state.anySymbol}` : ''}`;
   }
 
-  private async route(req: PredictRequest): Promise<LoadedVersion> {
+  private async route(req: PredictRequest): Promise<{ m: ServedModel; v: LoadedVersion }> {
     const m = this.modelFor(req);
+    return { m, v: await this.versionFor(m, req) };
+  }
+
+  private async versionFor(m: ServedModel, req: PredictRequest): Promise<LoadedVersion> {
+    if (req.alias) {
+      const a = m.aliases[req.alias];
+      if (!a) throw new DomainError('NOT_FOUND', `Model '${m.name}' has no alias '${req.alias}' (it has ${Object.keys(m.aliases).map((x) => `@${x}`).join(', ') || 'none'}).`, { field: 'alias' });
+      return this.versions.get(a.versionId) ?? this.ensureLoaded(a.versionId);
+    }
     if (req.model_version) {
       const n = Number(req.model_version.slice(1));
       const key = `${m.name}@${n}`;
@@ -321,7 +342,7 @@ export class InferenceEngine {
   }
 
   private async predictParsed(req: PredictRequest, t0: number, routed: { v?: LoadedVersion }): Promise<PredictResponse> {
-    const v = await this.route(req);
+    const { m, v } = await this.route(req);
     routed.v = v;
     const barTime = req.timestamp === undefined ? Date.now() : typeof req.timestamp === 'number' ? req.timestamp : Date.parse(req.timestamp);
     const history = await this.history.rows(req.symbol);
@@ -369,6 +390,10 @@ export class InferenceEngine {
       stepsReal,
       features: Array.from(bar.raw), // NaN where unknown
     });
+    const sh = m.shadow;
+    if (sh && sh.versionId !== v.id && (sh.sample >= 1 || Math.random() < sh.sample)) {
+      this.mirror(sh, m.name, { req, raw: bar.raw, unknown: bar.imputedFrom === 'training_input_medians' ? bar.unknown : null, imputed: bar.imputed, history, barTime }, { version: v.version, direction: signal.direction, confidence: signal.confidence });
+    }
     return {
       symbol: req.symbol,
       prediction: req.include_weights ? { ...signal, weights: v.weights } : signal,
@@ -383,6 +408,84 @@ export class InferenceEngine {
       window: v.window,
       warmup: stepsReal < v.window,
     };
+  }
+
+  // --- shadow ----------------------------------------------------------------------------------------------------------
+
+  /** Shadow predictions in flight (bounded: past the bound, mirroring is skipped and counted, never the primary delayed). */
+  private shadowInflight = 0;
+  readonly shadowStats = { mirrored: 0, skipped: 0, failed: 0 };
+  private lastShadowWarn = 0;
+
+  /**
+   * Computes the shadow's answer to the same request after the primary's answer has been returned (setImmediate runs
+   * after the response is written), logs it as shadow and reports it to observers. Never returned, never thrown.
+   */
+  private mirror(
+    sh: ShadowState,
+    model: string,
+    input: { req: PredictRequest; raw: Float64Array; unknown: Uint8Array | null; imputed: string[]; history: Awaited<ReturnType<SymbolHistory['rows']>>; barTime: number },
+    primary: { version: number; direction: 'BUY' | 'HOLD' | 'SELL'; confidence: number },
+  ) {
+    if (this.shadowInflight >= 512) {
+      this.shadowStats.skipped++;
+      return;
+    }
+    this.shadowInflight++;
+    setImmediate(() => {
+      void this.shadowPredict(sh, model, input, primary).finally(() => this.shadowInflight--);
+    });
+  }
+
+  private async shadowPredict(
+    sh: ShadowState,
+    model: string,
+    input: { req: PredictRequest; raw: Float64Array; unknown: Uint8Array | null; imputed: string[]; history: Awaited<ReturnType<SymbolHistory['rows']>>; barTime: number },
+    primary: { version: number; direction: 'BUY' | 'HOLD' | 'SELL'; confidence: number },
+  ) {
+    const t0 = performance.now();
+    try {
+      const v = this.versions.get(sh.versionId) ?? (await this.ensureLoaded(sh.versionId));
+      const { steps, stepsReal } = assembleWindow({ current: input.raw, T: v.window, clientWindow: input.req.window, history: input.history, barTime: input.barTime });
+      const x = buildModelInput({ steps, current: input.raw, unknown: input.unknown, scaler: v.scaler, inputMedians: v.inputMedians });
+      const inputHash = crypto.createHash('sha1').update(Buffer.from(x.buffer)).digest('base64url').slice(0, 22);
+      const cacheKey = `${v.id}:${inputHash}`;
+      let probs = this.cache.get(cacheKey);
+      const cacheHit = probs !== undefined;
+      if (!probs) {
+        probs = await v.batcher.submit(x);
+        this.cache.set(cacheKey, probs);
+      }
+      const signal = toSignal(probs);
+      const ms = Math.round((performance.now() - t0) * 1000) / 1000;
+      this.shadowStats.mirrored++;
+      for (const o of this.observers) o.shadow?.({ model, version: v.version, primaryVersion: primary.version, primaryDirection: primary.direction, primaryConfidence: primary.confidence, direction: signal.direction, confidence: signal.confidence, latencyMs: ms });
+      this.predictionLog.push({
+        at: Date.now(),
+        modelName: v.model,
+        versionId: v.id,
+        version: v.version,
+        symbol: input.req.symbol,
+        barTime: input.req.timestamp === undefined ? null : input.barTime,
+        inputHash,
+        direction: signal.direction,
+        confidence: signal.confidence,
+        probabilities: [probs[0], probs[1], probs[2]],
+        latencyMs: ms,
+        cacheHit,
+        imputed: input.imputed,
+        stepsReal,
+        features: Array.from(input.raw),
+        shadow: true,
+      });
+    } catch (e) {
+      this.shadowStats.failed++;
+      for (const o of this.observers) o.shadow?.({ model, version: sh.version, primaryVersion: primary.version, primaryDirection: primary.direction, primaryConfidence: primary.confidence, direction: null, confidence: null, latencyMs: performance.now() - t0 });
+      if (Date.now() - this.lastShadowWarn > 60_000) {
+        this.lastShadowWarn = Date.now();
+        this.log.warn({ model, version: sh.version, err: (e as Error).message }, 'shadow prediction failed (the primary answer was not affected)');
+      }
+    }
   }
 
   /** Up to maxBatchItems requests; each succeeds or fails on its own. Items run together through the batcher. */
@@ -419,6 +522,8 @@ export class InferenceEngine {
       name: m.name,
       symbols: m.symbols,
       any_symbol: m.anySymbol,
+      aliases: Object.fromEntries(Object.entries(m.aliases).map(([k, a]) => [k, `v${a.version}`])),
+      shadow: m.shadow ? { version: `v${m.shadow.version}`, sample: m.shadow.sample, loaded: this.versions.has(m.shadow.versionId) } : null,
       split: m.split.map((s) => {
         const v = this.versions.get(s.versionId);
         return { version: `v${s.version}`, percent: s.percent, loaded: !!v, window: v?.window ?? null, status: v?.status ?? null };
@@ -436,6 +541,7 @@ export class InferenceEngine {
       cache: { entries: this.cache.size, ttl_seconds: this.opts.cacheTtlMs / 1000, hits: this.stats.cacheHits },
       batching: Object.fromEntries([...this.versions.values()].map((v) => [`${v.model}@v${v.version}`, v.batcher.stats])),
       prediction_log: { ...this.predictionLog.stats, pending: this.predictionLog.pending },
+      shadow: { ...this.shadowStats, inflight: this.shadowInflight },
       requests: this.stats.requests,
       errors: this.stats.errors,
       served_by: this.opts.servedBy,

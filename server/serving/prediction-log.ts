@@ -17,6 +17,8 @@ export interface PredictionLogEntry {
   imputed: string[];
   stepsReal: number;
   features: number[];
+  /** A shadow prediction (never returned). */
+  shadow?: boolean;
 }
 
 /**
@@ -101,12 +103,12 @@ export class PredictionLogWriter {
     const col = <T>(f: (r: PredictionLogEntry) => T) => rows.map(f);
     await this.db.$client.query(
       `insert into prediction_log (at, model_name, version_id, version, symbol, bar_time, input_hash, direction, confidence,
-         probabilities, latency_ms, cache_hit, imputed, steps_real, features, served_by)
+         probabilities, latency_ms, cache_hit, imputed, steps_real, features, served_by, shadow)
        select to_timestamp(at / 1000.0), m, v::uuid, ver, s, case when bt is null then null else to_timestamp(bt / 1000.0) end, h, d, c,
          string_to_array(p, ',')::real[], l, ch, case when imp = '' then '{}'::text[] else string_to_array(imp, ',') end, sr,
-         string_to_array(f, ',')::real[], $16
+         string_to_array(f, ',')::real[], $16, sh
        from unnest($1::float8[], $2::text[], $3::text[], $4::int[], $5::text[], $6::float8[], $7::text[], $8::text[], $9::real[],
-         $10::text[], $11::real[], $12::bool[], $13::text[], $14::int[], $15::text[]) as u(at, m, v, ver, s, bt, h, d, c, p, l, ch, imp, sr, f)`,
+         $10::text[], $11::real[], $12::bool[], $13::text[], $14::int[], $15::text[], $17::bool[]) as u(at, m, v, ver, s, bt, h, d, c, p, l, ch, imp, sr, f, sh)`,
       [
         col((r) => r.at),
         col((r) => r.modelName),
@@ -124,6 +126,7 @@ export class PredictionLogWriter {
         col((r) => r.stepsReal),
         col((r) => r.features.join(',')),
         this.servedBy,
+        col((r) => r.shadow === true),
       ],
     );
   }

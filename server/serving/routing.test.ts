@@ -37,9 +37,9 @@ describe('routing rules (pure, no model)', () => {
   it('symbol routes: declared symbols first (oldest model), explicit defaults win, any-symbol models answer the rest', () => {
     const t: RoutingTable = {
       models: [
-        { name: 'old', createdAt: new Date(1), symbols: ['EURUSD'], anySymbol: false, split },
-        { name: 'new', createdAt: new Date(2), symbols: ['EURUSD', 'GBPUSD'], anySymbol: false, split },
-        { name: 'any', createdAt: new Date(3), symbols: [], anySymbol: true, split },
+        { name: 'old', createdAt: new Date(1), symbols: ['EURUSD'], anySymbol: false, split, aliases: {}, shadow: null },
+        { name: 'new', createdAt: new Date(2), symbols: ['EURUSD', 'GBPUSD'], anySymbol: false, split, aliases: {}, shadow: null },
+        { name: 'any', createdAt: new Date(3), symbols: [], anySymbol: true, split, aliases: {}, shadow: null },
       ],
       symbolDefaults: { GBPUSD: 'old' /* does not serve it: ignored */ },
     };

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { FEATURE_NAMES, type FeatureName } from '../market/indicators';
 import { ZSymbol } from '../market/symbol';
+import { ALIAS_RE } from '../promotion/shapes';
 
 export { ZSymbol };
 
@@ -57,6 +58,8 @@ export const ZPredictRequest = z
   .object({
     symbol: ZSymbol,
     indicators: ZIndicators,
+    /** Pin an alias of the model (`champion`, `challenger`, …) instead of the traffic split. */
+    alias: z.string().regex(ALIAS_RE, "alias must be an alias name such as 'champion'").optional(),
     /** Pin a version (`v3`) of the model instead of the traffic split. */
     model_version: z.string().regex(/^v\d{1,6}$/, "model_version must look like 'v3'").optional(),
     /** Which model (default: the model that serves this symbol). */
@@ -75,7 +78,8 @@ export const ZPredictRequest = z
     /** Sticky routing: the same key always meets the same version while the split is unchanged (default: no stickiness). */
     routing_key: z.string().max(128).optional(),
   })
-  .strict();
+  .strict()
+  .refine((r) => !(r.alias && r.model_version), { message: 'give alias or model_version, not both', path: ['alias'] });
 export type PredictRequest = z.infer<typeof ZPredictRequest>;
 
 export const CLASS_KEYS = ['SELL', 'HOLD', 'BUY'] as const;

@@ -9,7 +9,7 @@ import { closeProducerBosses } from '../jobs/queue';
 import { freePort } from '../db/embedded';
 import { spawnTs, waitFor, type Spawned } from '../testing/processes';
 import { logger } from '../log';
-import { setSplit, applyNewVersionPolicy } from '../promotion/traffic';
+import { setSplit, applyNewVersionPolicy } from '../promotion/actions';
 import type { Db } from '../db/client';
 import type { TrainRequestInput } from '../training/params';
 
@@ -108,7 +108,7 @@ describe('serve processes', () => {
       }
     })();
     const t0 = Date.now();
-    await setSplit(db, { model: 'signals', split: [{ version: 'v1', percent: 0 }, { version: 'v2', percent: 100 }] }, 'user:t');
+    await setSplit(db, { model: 'signals', comment: 'move to v2', split: [{ version: 'v1', percent: 0 }, { version: 'v2', percent: 100 }] }, 'user:t');
     const switched: number[] = [];
     for (const port of ports) {
       await waitFor(async () => {

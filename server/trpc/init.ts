@@ -13,6 +13,7 @@ import type { Principal, Requirement } from '../auth/principal';
 import { accessError, actorOf } from '../auth/principal';
 import { principalFromHeaders, type HeaderSource } from '../auth/request';
 import { badRequestFromZod, isDomainError, isZodError } from '../errors';
+import { PROMOTE } from '../promotion/access';
 import type { ApiScope } from '../../drizzle/schema';
 
 // 1. Context ------------------------------------------------------------------------------------------------------
@@ -73,7 +74,7 @@ const domainErrors = t.middleware(async ({ next }) => {
 // 3. Procedures --------------------------------------------------------------------------------------------------
 export const publicProcedure = t.procedure.use(domainErrors);
 
-function requiring(need: Requirement) {
+function requiring(need: Requirement | readonly Requirement[]) {
   return publicProcedure.use(({ ctx, next }) => {
     const denied = accessError(ctx.principal, need);
     if (denied) throw new TRPCError({ code: denied.code as 'UNAUTHORIZED' | 'FORBIDDEN', message: denied.message, cause: denied });
@@ -85,6 +86,8 @@ function requiring(need: Requirement) {
 export const viewerProcedure = requiring({ role: 'analyst', scope: 'read' });
 /** Train, import, promote: users engineer and up, API keys with `train`. */
 export const engineerProcedure = requiring({ role: 'engineer', scope: 'train' });
+/** Promotion changes (splits, aliases, canary, shadow, rollback): users engineer and up, API keys with `promote` (or `train`). */
+export const promoterProcedure = requiring(PROMOTE);
 /** Users, keys, settings: admins, API keys with `admin`. */
 export const adminProcedure = requiring({ role: 'admin', scope: 'admin' });
 /** Machine calls (e.g. `predict`): API keys with that scope, or any signed-in user. */

@@ -3,7 +3,8 @@ import { router, scopedProcedure, viewerProcedure, engineerProcedure, type Asser
 import { servingContext } from '../../serving/instance';
 import type { InferenceEngine } from '../../serving/engine';
 import { ZPredictRequest, ZPredictResponse } from '../../serving/schemas';
-import { setSplit, listSplits, ZSetSplitRequest } from '../../promotion/traffic';
+import { listSplits } from '../../promotion/traffic';
+import { setSplit, ZSetSplitRequest } from '../../promotion/actions';
 import type { FEATURE_NAMES } from '../../market/indicators';
 import type { TfInfo } from '../../ml/backend';
 import { ZListSplitsResponse } from './promotion';
@@ -19,6 +20,9 @@ export const ZServingInfoResponse = z.object({
       name: z.string(),
       symbols: z.array(z.string()),
       any_symbol: z.boolean(),
+      /** champion, challenger, … → `vN`. */
+      aliases: z.record(z.string(), z.string()),
+      shadow: z.object({ version: z.string(), sample: z.number(), loaded: z.boolean() }).nullable(),
       split: z.array(z.object({ version: z.string(), percent: z.number(), loaded: z.boolean(), window: z.number().nullable(), status: z.string().nullable() })),
     }),
   ),
@@ -30,6 +34,8 @@ export const ZServingInfoResponse = z.object({
   /** `<model>@v<n>` → micro-batching counters. */
   batching: z.record(z.string(), z.object({ batches: z.number(), items: z.number(), maxSize: z.number() })),
   prediction_log: z.object({ written: z.number(), overflow: z.number(), failedWrites: z.number(), pending: z.number() }),
+  /** Shadow predictions of this process: computed, skipped (too many in flight), failed; in flight now. */
+  shadow: z.object({ mirrored: z.number(), skipped: z.number(), failed: z.number(), inflight: z.number() }),
   requests: z.number(),
   errors: z.number(),
   served_by: z.string(),
@@ -53,5 +59,6 @@ export const inferenceRouter = router({
   reload: engineerProcedure.mutation(async () => (await servingContext()).engine.reload('requested')),
   /** Traffic split per model (the promotion pages build on this). */
   splits: viewerProcedure.output(ZListSplitsResponse).query(({ ctx }) => listSplits(ctx.db)),
+  /** Alias of `promotion.setSplit` (kept for existing clients). */
   setSplit: engineerProcedure.input(ZSetSplitRequest).mutation(({ ctx, input }) => setSplit(ctx.db, input, ctx.actor)),
 });
