@@ -6,7 +6,8 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { createTestDb } from '../db/test-db';
-import { models, modelVersions, type VersionStatus } from '../../drizzle/schema';
+import type { VersionStatus } from '../../drizzle/schema';
+import { addPlainVersion } from '../testing/versions';
 import type { Db } from '../db/client';
 import { setSplit, promote, setAlias, setPolicy, setShadow, canaryStart, canaryControl, rollback, history, applyNewVersionPolicy, promotionView, promotionOverview, resolveBareVersion } from './actions';
 import { routingTable } from './traffic';
@@ -15,12 +16,7 @@ let db: Db;
 const ids: Record<string, string> = {};
 
 async function addVersion(model: string, version: number, status: VersionStatus = 'candidate') {
-  let [m] = await db.select().from(models).where(sql`name = ${model}`);
-  if (!m) [m] = await db.insert(models).values({ name: model, createdBy: 'test', symbols: ['EURUSD'] }).returning();
-  const [v] = await db
-    .insert(modelVersions)
-    .values({ modelId: m.id, version, status, modelType: 'logreg', metrics: { accuracy: 0.5 + version / 100, macroF1: 0.4 } as never, gate: {} as never, indicatorWeights: {} as never, lineage: {} as never, createdBy: 'test' })
-    .returning();
+  const v = await addPlainVersion(db, model, version, status);
   ids[`${model}@${version}`] = v.id;
   return v;
 }
