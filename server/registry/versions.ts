@@ -36,6 +36,11 @@ export async function registerVersion(
     createdBy: string;
     artifact: ModelArtifact;
     testPredictions: Float32Array;
+    /**
+     * The test part's true labels (0 SELL, 1 HOLD, 2 BUY) and bar times (epoch ms), one per test sample, in the order
+     * of `testPredictions`: what a paired comparison with another version tested on the same bars needs.
+     */
+    testSamples: { labels: Uint8Array; times: Float64Array };
     /** The training dataset's symbol: the model serves it from now on (added to the model's symbols). */
     symbol?: string | null;
   },
@@ -78,13 +83,20 @@ export async function registerVersion(
       createdBy: v.createdBy,
     })
     .returning({ id: modelVersions.id, version: modelVersions.version });
-  const preds = Buffer.from(v.testPredictions.buffer, v.testPredictions.byteOffset, v.testPredictions.byteLength);
+  const n = v.testSamples.labels.length;
+  if (v.testSamples.times.length !== n || v.testPredictions.length !== n * 3) {
+    throw new Error(`registerVersion: ${v.testPredictions.length / 3} test predictions, ${n} test labels and ${v.testSamples.times.length} test times`);
+  }
+  const bytes = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  const preds = bytes(v.testPredictions);
   await tx.insert(modelArtifacts).values({
     versionId: row.id,
     format: meta.format,
     meta,
     weights,
     testPredictions: preds,
+    testLabels: bytes(v.testSamples.labels),
+    testTimes: bytes(v.testSamples.times),
     sizeBytes: weights.byteLength + Buffer.byteLength(JSON.stringify(meta)),
     sha256,
   });
@@ -200,6 +212,38 @@ export async function loadVersionArtifact(db: DbLike, versionId: string): Promis
   return { artifact: joinArtifact(a.meta, a.weights), testPredictions };
 }
 
+/** A copy of a bytea as a typed array (a Buffer from pg may sit at any offset of a shared pool, unaligned). */
+function typedCopy<T extends Float32Array | Float64Array | Uint8Array>(b: Buffer, make: (n: number) => T): T {
+  const out = make(b.byteLength / make(0).BYTES_PER_ELEMENT);
+  new Uint8Array(out.buffer).set(b);
+  return out;
+}
+
+/**
+ * Per version id: the stored test-part predictions (calibrated probabilities, n × 3) and, for versions registered
+ * since they are kept, the true labels and bar times of the same samples (null before). For paired comparisons.
+ */
+export async function loadTestSamples(
+  db: DbLike,
+  versionIds: string[],
+): Promise<Map<string, { probs: Float32Array; labels: Uint8Array | null; times: Float64Array | null }>> {
+  if (!versionIds.length) return new Map();
+  const rows = await db
+    .select({ id: modelArtifacts.versionId, p: modelArtifacts.testPredictions, y: modelArtifacts.testLabels, t: modelArtifacts.testTimes })
+    .from(modelArtifacts)
+    .where(inArray(modelArtifacts.versionId, versionIds));
+  return new Map(
+    rows.map((r) => [
+      r.id,
+      {
+        probs: typedCopy(r.p, (n) => new Float32Array(n)),
+        labels: r.y ? typedCopy(r.y, (n) => new Uint8Array(n)) : null,
+        times: r.t ? typedCopy(r.t, (n) => new Float64Array(n)) : null,
+      },
+    ]),
+  );
+}
+
 /** A ready predictor for a stored version (the caller disposes it). */
 export async function loadVersionPredictor(db: DbLike, versionId: string): Promise<Predictor> {
   const { artifact } = await loadVersionArtifact(db, versionId);
@@ -237,7 +281,7 @@ export async function versionStatuses(db: DbLike, ids: string[]): Promise<Map<st
 }
 
 /** JSON with object keys sorted, so equal values compare equal whatever the key order. */
-function canonical(v: unknown): string {
+export function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
   if (v && typeof v === 'object') {
     return `{${Object.keys(v)

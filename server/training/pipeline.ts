@@ -216,6 +216,7 @@ async function register(db: Db, t: Trained, tracker: RunTracker, ctx: RunContext
       createdBy: run.createdBy,
       artifact,
       testPredictions: t.probs,
+      testSamples: { labels: samples.test.y, times: samples.test.times },
       symbol: t.data.dataset.symbol,
     });
     const result = { model: modelName, version: v.version, status, ...jsonSafe({ accuracy: evaluation.accuracy, macroF1: evaluation.macroF1 }), passed: verdict.passed } satisfies RunResult;

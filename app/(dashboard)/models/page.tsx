@@ -7,6 +7,8 @@ import { ScheduleEditor } from '@/components/forms/ScheduleEditor';
 import { SymbolsEditor } from '@/components/forms/SymbolsEditor';
 import { asWire, scheduleParams, type ModelList } from '@/components/charts/types';
 import { dateTime, num, pct, versionTone } from '@/components/charts/format';
+import { CompareSelectedButton, COMPARE_FORM_ID } from '@/components/compare/CompareSelectedButton';
+import { refParam } from '@/components/compare/types';
 
 export const dynamic = 'force-dynamic';
 
@@ -17,6 +19,7 @@ function VersionsTable({ model }: { model: ModelList[number] }) {
       <table data-testid={`versions-${model.name}`}>
         <thead>
           <tr>
+            <th>Compare</th>
             <th>Version</th>
             <th>Status</th>
             <th>Type</th>
@@ -31,6 +34,10 @@ function VersionsTable({ model }: { model: ModelList[number] }) {
         <tbody>
           {model.versions.map((v) => (
             <tr key={v.id}>
+              <td>
+                {/* Joins the "Compare selected" form at the top of the page (tables here sit beside other forms). */}
+                <input type="checkbox" form={COMPARE_FORM_ID} name="v" value={refParam(model.name, v.label)} aria-label={`Compare ${model.name} ${v.label}`} />
+              </td>
               <td>
                 <Link href={`/models/${encodeURIComponent(model.name)}/${v.label}`}>
                   <strong>{v.label}</strong>
@@ -95,6 +102,7 @@ export default async function ModelsPage() {
             ? `${models.length} model${models.length === 1 ? '' : 's'} · ${counts.candidate ?? 0} candidate, ${counts.rejected ?? 0} rejected, ${counts.archived ?? 0} archived versions. Versions are immutable; each keeps its metrics, indicator weights and lineage.`
             : 'The model registry: every trained version with its metrics, indicator weights and lineage.'
         }
+        actions={models.some((m) => m.versions.length) ? <CompareSelectedButton /> : null}
       />
       {models.length ? (
         <div className="stack">

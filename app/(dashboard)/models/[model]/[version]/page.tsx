@@ -17,6 +17,8 @@ import { PerClassTable } from '@/components/charts/PerClassTable';
 import { LineageTable } from '@/components/charts/LineageTable';
 import { WeightsTable } from '@/components/charts/WeightsTable';
 import { asWire, versionParts } from '@/components/charts/types';
+import { CompareWithForm } from '@/components/compare/CompareForms';
+import { refParam } from '@/components/compare/types';
 import { actorLabel, dateTime, int, num, pct, signedPct, versionTone } from '@/components/charts/format';
 
 export const dynamic = 'force-dynamic';
@@ -33,6 +35,10 @@ export default async function VersionPage({ params }: { params: Promise<{ model:
     }),
   );
   const { metrics: m, gate, weights, lineage } = versionParts(v);
+  // "Compare with…": every other version of any model, this model's first (newest first).
+  const others = asWire(await api.registry.list())
+    .sort((a, b) => Number(b.name === v.model) - Number(a.name === v.model))
+    .flatMap((mm) => mm.versions.filter((o) => !(mm.name === v.model && o.version === v.version)).map((o) => ({ value: refParam(mm.name, o.label), label: `${mm.name} ${o.label} — ${o.modelType}, macro-F1 ${num(o.macroF1)} (${o.status})` })));
   const bt = m.backtest;
   const cal = m.calibration;
   const canEdit = user.role !== 'analyst';
@@ -47,7 +53,12 @@ export default async function VersionPage({ params }: { params: Promise<{ model:
             {v.archivedAt ? ` · archived ${dateTime(v.archivedAt)} UTC` : ''}
           </>
         }
-        actions={canEdit && v.status !== 'archived' ? <ArchiveButton model={v.model} version={v.version} /> : null}
+        actions={
+          <div className="inline-action">
+            <CompareWithForm current={refParam(v.model, v.label)} options={others} />
+            {canEdit && v.status !== 'archived' ? <ArchiveButton model={v.model} version={v.version} /> : null}
+          </div>
+        }
       />
       <div className="stack" data-testid="version-detail">
         <div className="card">
