@@ -6,3 +6,4 @@ export * from './schema/registry';
 export * from './schema/serving';
 export * from './schema/monitoring';
 export * from './schema/promotion';
+export * from './schema/outcomes';

@@ -18,6 +18,7 @@ import { marketCommands } from '../market/cli';
 import { trainingCommands } from '../training/cli';
 import { predictionLogCommands } from '../cli/predictions';
 import { promotionCommands } from '../promotion/cli';
+import { outcomeCommands } from '../outcomes/cli';
 import { applyNewVersionPolicy } from '../promotion/actions';
 import { ZodError } from 'zod';
 
@@ -27,6 +28,7 @@ const COMMANDS: Record<string, CliCommand> = {
   ...trainingCommands,
   ...predictionLogCommands,
   ...promotionCommands,
+  ...outcomeCommands,
 };
 
 function helpText(): string {

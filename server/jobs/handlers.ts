@@ -4,6 +4,7 @@ import { QUEUES, hostName } from './queue';
 import { config } from '../config';
 import { executeRun } from '../training/pipeline';
 import { applyNewVersionPolicy } from '../promotion/actions';
+import { runOutcomeJob } from '../outcomes/resolve';
 import { reapStaleRuns } from '../training/runs';
 import { fireDueSchedules } from '../training/schedules';
 import { compactRollups } from '../monitoring/compaction';
@@ -67,12 +68,19 @@ async function training(data: unknown, ctx: JobContext) {
   return executeRun(ctx.db, runId, { workerId: ctx.workerId, log: ctx.log, signal: ctx.signal, onRegistered: (v) => applyNewVersionPolicy(ctx.db, v) });
 }
 
+async function outcomes(_data: unknown, ctx: JobContext) {
+  const r = await runOutcomeJob(ctx.db);
+  if (r.collected.scanned || r.resolved.resolved) ctx.log.info(r, 'outcomes');
+  return r;
+}
+
 /** Queue name → handler. Domain folders register theirs here (training, evaluation, drift checks, …). */
 export const HANDLERS: Record<string, JobHandler> = {
   [QUEUES.ping]: ping,
   [QUEUES.maintenance]: maintenance,
   [QUEUES.training]: training,
   [QUEUES.predictionLogRetention]: predictionLogRetention,
+  [QUEUES.outcomes]: outcomes,
 };
 
 /** Cron schedules the workers keep (pg-boss fires each once per tick however many workers run). */
@@ -80,4 +88,5 @@ export const CRON: Array<{ queue: string; cron: string }> = [
   { queue: QUEUES.maintenance, cron: '* * * * *' },
   // 03:17 UTC daily, off the hour marks where other schedules cluster.
   { queue: QUEUES.predictionLogRetention, cron: '17 3 * * *' },
+  { queue: QUEUES.outcomes, cron: '*/5 * * * *' },
 ];

@@ -18,6 +18,8 @@ export const QUEUES = {
   training: 'training.run',
   /** Daily cron: deletes prediction-log rows past PREDICTION_LOG_RETENTION_DAYS (server/monitoring/retention.ts). */
   predictionLogRetention: 'monitoring.prediction-log-retention',
+  /** Cron every 5 minutes: logged predictions → outcomes, resolved once their future bar exists (server/outcomes). */
+  outcomes: 'outcomes.resolve',
 } as const;
 
 export interface QueueDefinition {
@@ -31,6 +33,7 @@ export const QUEUE_DEFINITIONS: QueueDefinition[] = [
   { name: QUEUES.maintenance, options: { retryLimit: 0, expireInSeconds: 120, retentionMinutes: 60, policy: 'singleton' } },
   { name: QUEUES.training, options: { retryLimit: 0, expireInSeconds: 6 * 3600, retentionDays: 7 } },
   { name: QUEUES.predictionLogRetention, options: { retryLimit: 1, retryDelay: 600, expireInSeconds: 4 * 3600, retentionDays: 7, policy: 'singleton' } },
+  { name: QUEUES.outcomes, options: { retryLimit: 0, expireInSeconds: 3600, retentionMinutes: 120, policy: 'singleton' } },
 ];
 
 export type BossRole = 'producer' | 'worker';

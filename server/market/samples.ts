@@ -105,10 +105,7 @@ export function buildSamples(
   for (let i = 0; i < n; i++) if (feats.valid[i]) transformInto(feats.values, i * FEATURE_COUNT, inputs, i * F);
 
   // 2. Labels.
-  const atr = new Float64Array(n);
-  const ai = FEATURE_INDEX.atr_value;
-  for (let i = 0; i < n; i++) atr[i] = feats.valid[i] ? feats.values[i * FEATURE_COUNT + ai] : NaN;
-  const lab = computeLabels(c.close, p.label, atr);
+  const lab = labelsFromFeatures(c, feats, p.label);
 
   // 3. Eligible samples: T valid bars ending at t, and a label at t.
   const ends: number[] = [];
@@ -187,4 +184,17 @@ export function buildSamples(
     snapshot,
     classBalance: { train: classBalance(train.y), val: classBalance(val.y), test: classBalance(test.y) },
   };
+}
+
+/** Labels of every bar by `rule`, with ATR14 from the feature matrix (NaN on warm-up bars): exactly as training does. */
+export function labelsFromFeatures(c: CandleColumns, feats: ReturnType<typeof computeFeatures>, rule: LabelRule) {
+  const atr = new Float64Array(c.n);
+  const ai = FEATURE_INDEX.atr_value;
+  for (let i = 0; i < c.n; i++) atr[i] = feats.valid[i] ? feats.values[i * FEATURE_COUNT + ai] : NaN;
+  return computeLabels(c.close, rule, atr);
+}
+
+/** The labels training computed for a dataset's bars (same features, warm-up and rule): outcomes use this. */
+export function trainingLabels(c: CandleColumns, rule: LabelRule, warmupBars?: number) {
+  return labelsFromFeatures(c, computeFeatures(c, { warmupBars }), rule);
 }
