@@ -285,3 +285,13 @@ export async function outcomeAb(db: DbLike, input: z.input<typeof ZOutcomeAbRequ
       : `not significant yet${more !== null ? `: about ${more.toLocaleString('en')} more outcomes at the current difference` : ' (no difference so far)'}`;
   return { model: req.model, a: req.a, b: req.b, metric: req.metric, alpha: req.alpha, tau, nA: ca.n, nB: cb.n, difference: d, pValue: last ? pMin : null, significant, outcomesNeeded: more, verdict, looks };
 }
+
+/** Resolved outcomes of a version whose prediction bar lies in [from, to): count and correct (canary checks). */
+export async function outcomesInWindow(db: DbLike, model: string, version: number, from: number, to: number): Promise<{ n: number; correct: number }> {
+  const r = await db.execute(sql`
+    select count(*)::int as n, count(*) filter (where predicted = realised)::int as correct from prediction_outcomes
+    where model_name = ${model} and version = ${version} and realised is not null
+      and bar_ts >= to_timestamp(${from}::float8 / 1000) and bar_ts < to_timestamp(${to}::float8 / 1000)`);
+  const x = r.rows[0] as { n: number; correct: number };
+  return { n: Number(x.n), correct: Number(x.correct) };
+}

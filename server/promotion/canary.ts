@@ -15,6 +15,7 @@ import { readSeries, figures, emptyCounts, addCounts, type Figures } from '../mo
 import { registerMetric, defineMetric } from '../monitoring/alerts/catalogue';
 import { changeModel, loadModel } from './store';
 import { withCanaryEvaluation, type CanaryOutcome } from './state';
+import { outcomesInWindow } from '../outcomes/live';
 import type { CanaryState, CheckResult, VersionRef } from './shapes';
 
 export interface CanaryCheckContext {
@@ -25,6 +26,8 @@ export interface CanaryCheckContext {
   /** The step's window, epoch ms. */
   from: number;
   to: number;
+  /** When the canary started (epoch ms). */
+  canaryStartedAt: number;
   /** Figures of the canary and the champion over the window (from the roll-ups, every replica). */
   canaryFigures: Figures;
   championFigures: Figures;
@@ -72,6 +75,31 @@ registerCanaryCheck({
   },
 });
 
+registerCanaryCheck({
+  id: 'outcome_vs_champion',
+  description:
+    'live accuracy of the canary minus the champion’s on outcomes of bars predicted since the canary started (percentage points): fails when the canary is significantly worse beyond marginPct (the upper end of its 95 % interval below −marginPct); with fewer than minOutcomes each it passes, or fails with requireOutcomes',
+  unit: 'pp',
+  params: z.strictObject({ marginPct: z.number().min(0).max(100).default(2), minOutcomes: z.number().int().min(1).max(1_000_000).default(30), requireOutcomes: z.boolean().default(false) }),
+  async evaluate(ctx) {
+    const margin = Number(ctx.params.marginPct ?? 2);
+    const min = Number(ctx.params.minOutcomes ?? 30);
+    // Outcomes lag by the label horizon: count every bar predicted since the canary started, not only this step.
+    const start = ctx.canaryStartedAt;
+    const [a, b] = await Promise.all([outcomesInWindow(ctx.db, ctx.model, ctx.canary.version, start, ctx.to), outcomesInWindow(ctx.db, ctx.model, ctx.champion.version, start, ctx.to)]);
+    if (a.n < min || b.n < min) {
+      const required = ctx.params.requireOutcomes === true;
+      return { value: null, limit: -margin, passed: !required, detail: `${a.n} canary and ${b.n} champion outcomes so far (need ${min} each)${required ? '' : '; not required'}` };
+    }
+    const pa = a.correct / a.n;
+    const pb = b.correct / b.n;
+    const diff = (pa - pb) * 100;
+    const se = Math.sqrt((pa * (1 - pa)) / a.n + (pb * (1 - pb)) / b.n) * 100;
+    const upper = diff + 1.959964 * se;
+    return { value: diff, limit: -margin, passed: upper >= -margin, detail: `canary ${(pa * 100).toFixed(1)} % of ${a.n} vs champion ${(pb * 100).toFixed(1)} % of ${b.n}; 95 % interval of the difference ${(diff - 1.959964 * se).toFixed(1)} … ${upper.toFixed(1)} pp` };
+  },
+});
+
 /** Roll-up figures of one version over [from, to). */
 export async function versionFigures(db: DbLike, model: string, version: number, from: number, to: number): Promise<Figures> {
   const rows = await readSeries(db, { from, to, stepSeconds: Math.max(10, Math.ceil((to - from) / 1000)), sourceInterval: 10, model });
@@ -109,7 +137,7 @@ export async function evaluateCanaryChecks(db: Db, model: string, c: CanaryState
       continue;
     }
     try {
-      const r = await def.evaluate({ db, model, canary: c.version, champion: c.champion, from, to: now, canaryFigures: cf, championFigures: chf, params: params.data });
+      const r = await def.evaluate({ db, model, canary: c.version, champion: c.champion, from, to: now, canaryStartedAt: Date.parse(c.startedAt), canaryFigures: cf, championFigures: chf, params: params.data });
       out.push({ id: x.id, description: def.description, unit: def.unit, ...r });
     } catch (e) {
       out.push({ id: x.id, description: def.description, unit: def.unit, value: null, limit: 0, passed: false, detail: `check failed to run: ${(e as Error).message}` });

@@ -10,6 +10,7 @@ import { inferenceRouter } from './routers/inference';
 import { promotionRouter } from './routers/promotion';
 import { alertsRouter } from './routers/alerts';
 import { monitoringRouter } from './routers/monitoring';
+import { outcomesRouter } from './routers/outcomes';
 
 /** The whole API. Each domain has a router in ./routers; procedures are one-liners over domain functions. */
 export const appRouter = router({
@@ -24,6 +25,7 @@ export const appRouter = router({
   promotion: promotionRouter,
   alerts: alertsRouter,
   monitoring: monitoringRouter,
+  outcomes: outcomesRouter,
 });
 
 export type AppRouter = typeof appRouter;
