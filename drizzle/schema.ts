@@ -7,3 +7,4 @@ export * from './schema/serving';
 export * from './schema/monitoring';
 export * from './schema/promotion';
 export * from './schema/outcomes';
+export * from './schema/drift';

@@ -155,3 +155,7 @@ export type {
   PromotionSnapshot as PromotionSnapshotShape,
   AutomaticReason as PromotionAutomaticShape,
 } from '../../server/promotion/shapes';
+
+// --- drift -----------------------------------------------------------------------------------------------------------
+
+export type { DriftProfile as DriftProfileShape, DriftReportBody, DriftPolicy as DriftPolicyShape } from '../../server/drift/shapes';

@@ -113,6 +113,18 @@ export function ksPValue(d: number, n: number, m: number): number {
   return kolmogorovQ((se + 0.12 + 0.11 / se) * d);
 }
 
+/** The KS statistic at which the p-value (ksPValue) falls to `alpha`, for sample sizes n and m. */
+export function ksCritical(alpha: number, n: number, m: number): number {
+  let lo = 0;
+  let hi = 1;
+  for (let i = 0; i < 60; i++) {
+    const mid = (lo + hi) / 2;
+    if (ksPValue(mid, n, m) > alpha) lo = mid;
+    else hi = mid;
+  }
+  return hi;
+}
+
 /** Wasserstein-1 distance between two samples (sorted): ∫ |F_a(x) − F_b(x)| dx, exactly (as scipy computes it). */
 export function wasserstein1(sortedA: ArrayLike<number>, sortedB: ArrayLike<number>): number {
   const n = sortedA.length;
