@@ -99,7 +99,12 @@ export function referenceInputs(c: CandleColumns, keep: (i: number) => boolean, 
   const f = computeFeatures(c, { warmupBars });
   const mask = new Uint8Array(c.n);
   let bars = 0;
-  for (let i = 0; i < c.n; i++) if (f.valid[i] && keep(i)) (mask[i] = 1), bars++;
+  for (let i = 0; i < c.n; i++) {
+    if (f.valid[i] && keep(i)) {
+      mask[i] = 1;
+      bars++;
+    }
+  }
   const m = modelInputs(f.values, c.n, mask);
   return { inputs: TRANSFORMED_FEATURE_NAMES.map((name, j) => inputReference(name, column(m, c.n, j))), bars };
 }

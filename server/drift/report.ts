@@ -125,7 +125,6 @@ export async function driftPolicyOf(db: Db, model: string): Promise<DriftPolicy>
 async function versionFor(db: Db, model: string, version?: number | string) {
   const [m] = await db.select().from(models).where(eq(models.name, model));
   if (!m) throw notFound(`No model named '${model}'.`);
-  let id: string | undefined;
   if (version !== undefined) {
     const n = Number(String(version).replace(/^v/, ''));
     const [v] = await db.select().from(modelVersions).where(and(eq(modelVersions.modelId, m.id), eq(modelVersions.version, n)));
@@ -133,7 +132,7 @@ async function versionFor(db: Db, model: string, version?: number | string) {
     return v;
   }
   const [a] = await db.select().from(modelAliases).where(and(eq(modelAliases.modelName, model), eq(modelAliases.alias, 'champion')));
-  id = a?.versionId;
+  const id = a?.versionId;
   if (!id) throw new DomainError('CONFLICT', `Model '${model}' has no champion (nothing is served): name a version.`);
   const [v] = await db.select().from(modelVersions).where(eq(modelVersions.id, id));
   return v;
