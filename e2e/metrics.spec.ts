@@ -1,6 +1,5 @@
 import { test, expect, type APIRequestContext } from '@playwright/test';
-import { login, shoot } from './helpers';
-import { plantedSignalCandles, toCsv } from '../server/market/synthetic';
+import { createApiKey, importPlantedCandles, login, shoot, trainAndWait, type Auth } from './helpers';
 
 /**
  * The Metrics page after real traffic: a dataset with something to learn is imported and two logreg versions are
@@ -13,21 +12,10 @@ const DATASET = 'metrics-planted';
 const MODEL = 'metrics-logreg';
 const SENT = 60;
 
-type Json = Record<string, unknown>;
-
-async function trainVersion(request: APIRequestContext, auth: Record<string, string>, seed: number) {
-  const start = await request.post('/api/v1/train', { headers: auth, data: { dataset: DATASET, modelType: 'logreg', modelName: MODEL, epochs: 10, seed } });
-  expect(start.status(), await start.text()).toBe(202);
-  const id = ((await start.json()) as { run: { id: string } }).run.id;
-  const get = async () => {
-    const r = await request.get(`/api/trpc/training.get?input=${encodeURIComponent(JSON.stringify({ id }))}`, { headers: auth });
-    return ((await r.json()) as { result: { data: { status: string; error: string | null; result: Json | null } } }).result.data;
-  };
-  await expect.poll(async () => (await get()).status, { timeout: 150_000, intervals: [1000] }).toMatch(/succeeded|failed|cancelled/);
-  const run = await get();
-  expect(run.status, run.error ?? '').toBe('succeeded');
-  expect(run.result, 'the planted signal passes the gate').toMatchObject({ model: MODEL, status: 'candidate' });
-  return run.result!.version as number;
+async function trainVersion(request: APIRequestContext, auth: Auth, seed: number) {
+  const result = await trainAndWait(request, auth, { dataset: DATASET, modelType: 'logreg', modelName: MODEL, epochs: 10, seed }, 150_000);
+  expect(result, 'the planted signal passes the gate').toMatchObject({ model: MODEL, status: 'candidate' });
+  return result.version;
 }
 
 test('after predictions, the Metrics page shows live charts, the A/B share, processes and training', async ({ page, request }) => {
@@ -41,19 +29,10 @@ test('after predictions, the Metrics page shows live charts, the A/B share, proc
   await expect(page.getByTestId('empty-state')).toContainText('POST /predict');
 
   // An API key for the trading app (predict, read, train).
-  await page.goto('/settings');
-  const keys = page.getByTestId('api-keys');
-  await keys.getByLabel('Name', { exact: true }).fill('e2e-metrics');
-  for (const s of ['predict', 'read', 'train']) await keys.getByRole('checkbox', { name: s }).check();
-  await page.getByRole('button', { name: 'Create key' }).click();
-  const shown = page.getByTestId('new-api-key').locator('code');
-  await expect(shown).toContainText('so_');
-  const auth = { authorization: `Bearer ${(await shown.textContent())!.trim()}` };
+  const auth = await createApiKey(page, 'e2e-metrics', ['predict', 'read', 'train']);
 
   // Data with a real (planted) signal, and two versions that pass the gate.
-  const csv = toCsv(plantedSignalCandles(4000, 3), 'mt-comma');
-  const imp = await request.post(`/api/v1/datasets?dataset=${DATASET}&symbol=EURUSD&timeframe=1h`, { headers: { ...auth, 'content-type': 'text/csv' }, data: csv });
-  expect(imp.status(), await imp.text()).toBe(200);
+  await importPlantedCandles(request, auth, DATASET, { bars: 4000, seed: 3 });
   expect(await trainVersion(request, auth, 7)).toBe(1);
   expect(await trainVersion(request, auth, 8)).toBe(2);
   const split = await request.post('/api/trpc/promotion.setSplit', {

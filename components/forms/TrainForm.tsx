@@ -2,7 +2,7 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import Link from 'next/link';
 import { useRouter, useSearchParams } from 'next/navigation';
-import { useMutation } from '@tanstack/react-query';
+import { useMutation, useQuery } from '@tanstack/react-query';
 import { useTRPC } from '@/components/trpc/client';
 import type { TrainRequest } from '@/components/charts/types';
 import { errorInfo, errorText } from './trpcError';
@@ -13,7 +13,7 @@ export interface DatasetChoice {
   rowCount: number;
 }
 
-type Field = Exclude<keyof TrainRequest, 'gate' | 'force' | 'dataset' | 'modelType' | 'modelName' | 'labelKind' | 'classWeights'>;
+type Field = Exclude<keyof TrainRequest, 'gate' | 'force' | 'dataset' | 'modelType' | 'modelName' | 'labelKind' | 'classWeights' | 'recentBars'>;
 // The form edits these three; further (optional) gate fields keep their server defaults.
 type GateField = 'minAccuracy' | 'minMacroF1' | 'minWinRate';
 
@@ -96,6 +96,11 @@ export function TrainForm({ datasets, defaults, modelTypes }: { datasets: Datase
   const setG = (k: GateField) => (v: string) => setGate((s) => ({ ...s, [k]: v }));
 
   const start = useMutation(trpc.training.start.mutationOptions({ onSuccess: (run) => router.push(`/training/${run.id}`) }));
+  // Existing model names, to train another version of one — of any architecture (e.g. a GRU challenger for an LSTM champion).
+  const existing = useQuery(trpc.registry.list.queryOptions(undefined, { staleTime: 30_000 })).data ?? [];
+  const typedName = modelName.trim();
+  const target = existing.find((m) => m.name === (typedName || `${dataset}-${modelType}`.toLowerCase()));
+  const targetTypes = target ? [...new Set(target.versions.map((v) => v.modelType))] : [];
 
   const request = (forced: boolean): TrainRequest => ({
     dataset,
@@ -170,7 +175,14 @@ export function TrainForm({ datasets, defaults, modelTypes }: { datasets: Datase
           </label>
           <label>
             Model name
-            <input name="modelName" value={modelName} onChange={(e) => setModelName(e.target.value)} placeholder={`${dataset}-${modelType}`.toLowerCase()} size={24} />
+            <input name="modelName" value={modelName} onChange={(e) => setModelName(e.target.value)} placeholder={`${dataset}-${modelType}`.toLowerCase()} size={24} list="train-model-names" autoComplete="off" />
+            <datalist id="train-model-names">
+              {existing.map((m) => (
+                <option key={m.name} value={m.name}>
+                  {`${[...new Set(m.versions.map((v) => v.modelType))].join(', ') || 'no version'} · ${m.versions.length} version${m.versions.length === 1 ? '' : 's'}`}
+                </option>
+              ))}
+            </datalist>
           </label>
           {usesUnits ? <NumberField label={modelType === 'mlp' ? 'Hidden width' : 'Units'} value={nums.units} onChange={set('units')} min={4} max={512} /> : null}
           <NumberField label="Window T (bars)" value={nums.window} onChange={set('window')} min={1} max={256} />
@@ -195,6 +207,17 @@ export function TrainForm({ datasets, defaults, modelTypes }: { datasets: Datase
           <NumberField label="Patience" value={nums.patience} onChange={set('patience')} min={0} max={100} hint="epochs without a better validation loss before stopping (0 = never stop early)" />
           <NumberField label="Seed" value={nums.seed} onChange={set('seed')} min={0} max={2 ** 31 - 1} />
         </div>
+        {target ? (
+          <p className="muted hint" data-testid="train-target">
+            Adds v{Math.max(0, ...target.versions.map((v) => v.version)) + 1} to the existing model <strong>{target.name}</strong>
+            {targetTypes.length ? ` (versions so far: ${targetTypes.join(', ')})` : ''}
+            {targetTypes.length && !targetTypes.includes(modelType) ? ` — a ${modelType} version of it, e.g. a challenger to compare and split traffic with on the Promotion page.` : '.'}
+          </p>
+        ) : typedName && /^[a-z0-9][a-z0-9._-]{0,63}$/.test(typedName) ? (
+          <p className="muted hint" data-testid="train-target">
+            Creates the new model <strong>{typedName}</strong>. Pick an existing name (the list) to add a version of any model type to that model.
+          </p>
+        ) : null}
         <p className="muted hint">
           {labelKind === 'atr'
             ? `BUY when the close ${h} bars ahead is more than ${nums.k || '?'} × ATR above today's close, SELL when more than ${nums.k || '?'} × ATR below, HOLD otherwise.`

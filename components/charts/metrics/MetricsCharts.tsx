@@ -6,12 +6,12 @@ import { colorOf, type MetricsSeries, type RangeName } from './types';
 import styles from './Metrics.module.css';
 
 /** Legend text in the body colour (recharts colours it like its series, which fails contrast for light ones). */
-const LEGEND = {
+export const LEGEND = {
   wrapperStyle: { fontSize: 12 },
   formatter: (value: unknown) => <span style={{ color: '#344054' }}>{String(value)}</span>,
 };
-const GRID = <CartesianGrid stroke="#eef0f3" />;
-const MARGIN = { top: 8, right: 14, bottom: 4, left: 4 };
+export const GRID = <CartesianGrid stroke="#eef0f3" />;
+export const MARGIN = { top: 8, right: 14, bottom: 4, left: 4 };
 const H = 220;
 
 const tickOf = (range: RangeName) => (t: number) => (range === '7d' ? monthDayTime(t) : hourMinute(t));
@@ -24,9 +24,9 @@ const rps = (v: number | null | undefined) => (v == null || !Number.isFinite(v) 
  * A chart with its title, unit and an accessible name: the chart itself is `role="img"` with an aria-label that says
  * what it shows and its latest or summary figure (screen readers cannot read an SVG plot).
  */
-export function ChartCard({ title, unit, label, testId, children, points, control }: { title: string; unit: string; label: string; testId: string; children: ReactNode; points?: number; control?: ReactNode }) {
+export function ChartCard({ title, unit, label, testId, children, points, control, bare = false }: { title: string; unit: string; label: string; testId: string; children: ReactNode; points?: number; control?: ReactNode; /** Inside another card: no border or padding of its own. */ bare?: boolean }) {
   return (
-    <section className={`card ${styles.chart}`} data-testid={testId} data-points={points}>
+    <section className={bare ? styles.bare : `card ${styles.chart}`} data-testid={testId} data-points={points}>
       <div className={styles.chartHead}>
         <h3>
           {title} <span className="muted small">({unit})</span>
@@ -147,11 +147,11 @@ export function BatchChart({ s }: { s: MetricsSeries }) {
 }
 
 /** The A/B check: per version, the share of the model's answered requests it got beside the configured percent. */
-export function ShareChart({ s }: { s: MetricsSeries }) {
+export function ShareChart({ s, bare }: { s: MetricsSeries; bare?: boolean }) {
   const data = s.share.flatMap((m) => m.versions.map((v) => ({ key: v.key, actual: v.actual, configured: v.configured, answered: v.answered })));
   const summary = data.map((d) => `${d.key} actual ${pct(d.actual)} vs configured ${pct(d.configured, 0)}`).join('; ');
   return (
-    <ChartCard title="Traffic share per version: actual vs configured" unit="% of the model's answered requests" testId="chart-share" points={data.filter((d) => d.actual !== null).length} label={summary || 'no model has traffic configured'}>
+    <ChartCard bare={bare} title="Traffic share per version: actual vs configured" unit="% of the model's answered requests" testId="chart-share" points={data.filter((d) => d.actual !== null).length} label={summary || 'no model has traffic configured'}>
       {data.length ? (
         <ResponsiveContainer width="100%" height={H}>
           <BarChart data={data} margin={MARGIN}>
