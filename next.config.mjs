@@ -37,6 +37,8 @@ const nextConfig = {
         },
         // The trading team's promote call (POST); a browser never navigates here.
         { source: '/models/:version(v\\d+)/promote', destination: '/api/v1/promote/:version' },
+        // The trading team's drift check (POST).
+        { source: '/drift-detection', destination: '/api/v1/drift-detection' },
       ],
       afterFiles: SERVING_PATHS.map((p) => ({ source: `/${p}`, destination: `/api/v1/${p}` })),
     };

@@ -19,7 +19,8 @@ import { trainingCommands } from '../training/cli';
 import { predictionLogCommands } from '../cli/predictions';
 import { promotionCommands } from '../promotion/cli';
 import { outcomeCommands } from '../outcomes/cli';
-import { applyNewVersionPolicy } from '../promotion/actions';
+import { driftCommands } from '../drift/cli';
+import { onVersionRegistered } from '../jobs/handlers';
 import { ZodError } from 'zod';
 
 const COMMANDS: Record<string, CliCommand> = {
@@ -29,6 +30,7 @@ const COMMANDS: Record<string, CliCommand> = {
   ...predictionLogCommands,
   ...promotionCommands,
   ...outcomeCommands,
+  ...driftCommands,
 };
 
 function helpText(): string {
@@ -103,7 +105,7 @@ async function main(argv: string[]): Promise<number> {
     },
     info: (line) => process.stderr.write(line + '\n'),
     progress: makeProgress,
-    onVersionRegistered: (v) => applyNewVersionPolicy(handle!.db, v),
+    onVersionRegistered: (v) => onVersionRegistered(handle!.db, log, v),
   };
   try {
     const code = await cmd.run(ctx, { positionals: parsed.positionals, values: parsed.values as never });

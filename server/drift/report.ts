@@ -261,6 +261,27 @@ export async function getReport(db: Db, id: number) {
   return r;
 }
 
+const ZTradingDriftBody = z.strictObject({
+  model: z.string().min(1).max(200).optional(),
+  model_version: z.union([z.string().regex(/^v?\d{1,9}$/, "model_version must look like 'v3'"), z.number().int().min(1)]).optional(),
+  hours: z.number().int().min(1).max(24 * 90).optional(),
+  dataset: z.string().min(1).max(64).optional(),
+  bars: z.number().int().min(10).max(1_000_000).optional(),
+});
+
+/** The trading team's body → a drift request; without `model`, the only served model (several → 400 listing them). */
+export async function driftRequestFromTrading(db: Db, body: unknown): Promise<z.input<typeof ZDriftRunRequest>> {
+  const r = ZTradingDriftBody.safeParse(body ?? {});
+  if (!r.success) throw badRequest(r.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '), { field: r.error.issues[0]?.path.join('.') || 'body' });
+  let model = r.data.model;
+  if (!model) {
+    const served = (await db.execute(sql`select distinct model_name from traffic_splits order by 1`)).rows.map((x) => String((x as { model_name: string }).model_name));
+    if (served.length !== 1) throw badRequest(served.length ? `model: several models are served (${served.join(', ')}); say which` : 'model: no model is served; name one', { field: 'model', models: served });
+    model = served[0];
+  }
+  return { model, version: r.data.model_version, hours: r.data.hours, dataset: r.data.dataset, bars: r.data.bars };
+}
+
 /** The trading team's `POST /drift-detection` answer: `{ status, drift_detected, results }`. */
 export function tradingShape(r: DriftReportRow) {
   return {

@@ -5,6 +5,8 @@ import { config } from '../config';
 import { executeRun } from '../training/pipeline';
 import { applyNewVersionPolicy } from '../promotion/actions';
 import { runOutcomeJob } from '../outcomes/resolve';
+import { buildReference } from '../drift/profile';
+import { scheduledDriftTick } from '../drift/retrain';
 import { reapStaleRuns } from '../training/runs';
 import { fireDueSchedules } from '../training/schedules';
 import { compactRollups } from '../monitoring/compaction';
@@ -62,10 +64,20 @@ async function predictionLogRetention(_data: unknown, ctx: JobContext) {
   return r;
 }
 
+/** A new version: promotion decides its traffic, then its drift reference profile is built (drift reads it later). */
+export async function onVersionRegistered(db: JobContext['db'], log: JobContext['log'], v: Parameters<typeof applyNewVersionPolicy>[1]) {
+  await applyNewVersionPolicy(db, v);
+  await buildReference(db, v.versionId).catch((e) => log.warn({ versionId: v.versionId, err: (e as Error).message }, 'drift reference profile failed (it is built on the first drift report instead)'));
+}
+
 async function training(data: unknown, ctx: JobContext) {
   const { runId } = data as { runId: string };
   // Training registers the version; promotion decides what traffic it gets.
-  return executeRun(ctx.db, runId, { workerId: ctx.workerId, log: ctx.log, signal: ctx.signal, onRegistered: (v) => applyNewVersionPolicy(ctx.db, v) });
+  return executeRun(ctx.db, runId, { workerId: ctx.workerId, log: ctx.log, signal: ctx.signal, onRegistered: (v) => onVersionRegistered(ctx.db, ctx.log, v) });
+}
+
+async function driftCheck(_data: unknown, ctx: JobContext) {
+  return scheduledDriftTick(ctx.db, ctx.log);
 }
 
 async function outcomes(_data: unknown, ctx: JobContext) {
@@ -81,6 +93,7 @@ export const HANDLERS: Record<string, JobHandler> = {
   [QUEUES.training]: training,
   [QUEUES.predictionLogRetention]: predictionLogRetention,
   [QUEUES.outcomes]: outcomes,
+  [QUEUES.drift]: driftCheck,
 };
 
 /** Cron schedules the workers keep (pg-boss fires each once per tick however many workers run). */
@@ -89,4 +102,5 @@ export const CRON: Array<{ queue: string; cron: string }> = [
   // 03:17 UTC daily, off the hour marks where other schedules cluster.
   { queue: QUEUES.predictionLogRetention, cron: '17 3 * * *' },
   { queue: QUEUES.outcomes, cron: '*/5 * * * *' },
+  { queue: QUEUES.drift, cron: '2 * * * *' },
 ];

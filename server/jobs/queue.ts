@@ -20,6 +20,8 @@ export const QUEUES = {
   predictionLogRetention: 'monitoring.prediction-log-retention',
   /** Cron every 5 minutes: logged predictions → outcomes, resolved once their future bar exists (server/outcomes). */
   outcomes: 'outcomes.resolve',
+  /** Hourly cron: each served model's daily drift report at its hour (UTC, default 00:00), then its retraining policy (server/drift). */
+  drift: 'drift.check',
 } as const;
 
 export interface QueueDefinition {
@@ -33,6 +35,7 @@ export const QUEUE_DEFINITIONS: QueueDefinition[] = [
   { name: QUEUES.maintenance, options: { retryLimit: 0, expireInSeconds: 120, retentionMinutes: 60, policy: 'singleton' } },
   { name: QUEUES.training, options: { retryLimit: 0, expireInSeconds: 6 * 3600, retentionDays: 7 } },
   { name: QUEUES.predictionLogRetention, options: { retryLimit: 1, retryDelay: 600, expireInSeconds: 4 * 3600, retentionDays: 7, policy: 'singleton' } },
+  { name: QUEUES.drift, options: { retryLimit: 0, expireInSeconds: 3600, retentionDays: 7, policy: 'singleton' } },
   { name: QUEUES.outcomes, options: { retryLimit: 0, expireInSeconds: 3600, retentionMinutes: 120, policy: 'singleton' } },
 ];
 

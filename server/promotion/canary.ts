@@ -12,7 +12,6 @@ import type { Logger } from 'pino';
 import type { Db, DbLike } from '../db/client';
 import { config } from '../config';
 import { readSeries, figures, emptyCounts, addCounts, type Figures } from '../monitoring/query';
-import { registerMetric, defineMetric } from '../monitoring/alerts/catalogue';
 import { changeModel, loadModel } from './store';
 import { withCanaryEvaluation, type CanaryOutcome } from './state';
 import { outcomesInWindow } from '../outcomes/live';
@@ -219,25 +218,3 @@ export function startPromotionLoop(db: Db, log: Logger, opts: { everyMs?: number
     },
   };
 }
-
-// An alert rule can watch canary rollbacks (monitoring's catalogue; promotion registers the metric it owns).
-registerMetric(
-  defineMetric({
-    id: 'canary_rollbacks',
-    description: 'canaries rolled back automatically per model within the last params.windowSeconds (default 900 s)',
-    unit: 'rollbacks',
-    min: 0,
-    max: 1_000_000,
-    labels: ['model'],
-    params: z.strictObject({ windowSeconds: z.number().int().min(10).max(7 * 86_400).default(900) }),
-    async evaluate(db, ctx, p) {
-      const r = await db.$client.query(
-        `select model_name, count(*)::int as n, (array_agg(automatic->>'message' order by id desc))[1] as msg
-         from promotion_history where action = 'canary.rollback' and at > to_timestamp($1 / 1000.0) - make_interval(secs => $2) and at <= to_timestamp($1 / 1000.0)
-         group by model_name order by model_name`,
-        [ctx.now, p.windowSeconds],
-      );
-      return r.rows.map((x) => ({ labels: { model: String(x.model_name) }, value: Number(x.n), detail: String(x.msg ?? '') }));
-    },
-  }),
-);

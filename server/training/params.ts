@@ -30,6 +30,8 @@ export const ZTrainRequest = z
     modelType: z.enum(MODEL_TYPES).default('lstm'),
     /** Registry name; default `<dataset>-<modelType>`. */
     modelName: ZModelName.optional(),
+    /** Train on the most recent N bars of the dataset only (a sliding window, e.g. for drift-triggered retraining). */
+    recentBars: z.number().int().min(500).max(100_000_000).optional(),
     /** Hidden units (lstm, gru) or hidden layer width (mlp). */
     units: z.number().int().min(4).max(512).default(64),
     /** Window T: bars per sample. */

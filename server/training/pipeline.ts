@@ -55,7 +55,7 @@ type Data = { dataset: Awaited<ReturnType<typeof getDataset>>; cols: Awaited<Ret
 
 async function collectData(db: Db, req: TrainRequest): Promise<Data> {
   const dataset = await getDataset(db, req.dataset);
-  return { dataset, cols: await loadCandleColumns(db, dataset.name) };
+  return { dataset, cols: await loadCandleColumns(db, dataset.name, req.recentBars ? { limit: req.recentBars } : {}) };
 }
 
 function labelsAndSamples(data: Data, req: TrainRequest): BuiltSamples {

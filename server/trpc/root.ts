@@ -11,6 +11,7 @@ import { promotionRouter } from './routers/promotion';
 import { alertsRouter } from './routers/alerts';
 import { monitoringRouter } from './routers/monitoring';
 import { outcomesRouter } from './routers/outcomes';
+import { driftRouter } from './routers/drift';
 
 /** The whole API. Each domain has a router in ./routers; procedures are one-liners over domain functions. */
 export const appRouter = router({
@@ -26,6 +27,7 @@ export const appRouter = router({
   alerts: alertsRouter,
   monitoring: monitoringRouter,
   outcomes: outcomesRouter,
+  drift: driftRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -32,7 +32,7 @@ describe('alert evaluation over the metric store', () => {
   it('creates the defaults once, with the thresholds of the issue', async () => {
     const rows = await db.select().from(alertRules);
     const by = Object.fromEntries(rows.map((r) => [r.builtin, r]));
-    expect(rows).toHaveLength(7);
+    expect(rows).toHaveLength(8);
     expect(by.latency_p95).toMatchObject({ metric: 'latency_p95_ms', comparator: '>', threshold: 1000, forSeconds: 300, enabled: true });
     expect(by.error_rate).toMatchObject({ metric: 'error_rate', comparator: '>', threshold: 1, forSeconds: 300 });
     expect(by.training_failed).toMatchObject({ metric: 'training_run_failed', forSeconds: 0 });

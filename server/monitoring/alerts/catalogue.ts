@@ -62,6 +62,44 @@ const ts = (ms: number) => new Date(ms).toISOString();
 
 const METRIC_LIST: MetricDef[] = [
   defineMetric({
+    id: 'canary_rollbacks',
+    description: 'canaries rolled back automatically per model within the last params.windowSeconds (default 900 s), from the promotion history',
+    unit: 'rollbacks',
+    min: 0,
+    max: 1_000_000,
+    labels: ['model'],
+    params: z.object({ windowSeconds: windowSeconds(900), model: modelFilter }).strict(),
+    async evaluate(db, ctx, p) {
+      const r = await db.$client.query(
+        `select model_name, count(*)::int as n, (array_agg(automatic->>'message' order by id desc))[1] as msg
+         from promotion_history where action = 'canary.rollback' and at > $1::timestamptz - make_interval(secs => $2) and at <= $1::timestamptz
+           and ($3::text is null or model_name = $3)
+         group by model_name order by model_name`,
+        [ts(ctx.now), p.windowSeconds, p.model ?? null],
+      );
+      return r.rows.map((x) => ({ labels: { model: String(x.model_name) }, value: num(x.n), detail: String(x.msg ?? '') }));
+    },
+  }),
+  defineMetric({
+    id: 'drift_detected',
+    description: 'per model: 1 when its latest drift report within params.windowSeconds (default 2 days) found drift (dataset, prediction or live accuracy), else 0',
+    unit: 'reports',
+    min: 0,
+    max: 1,
+    labels: ['model'],
+    params: z.object({ windowSeconds: windowSeconds(2 * 86_400), model: modelFilter }).strict(),
+    async evaluate(db, ctx, p) {
+      const r = await db.$client.query(
+        `select distinct on (model_name) model_name, id, status, body->>'summary' as summary from drift_reports
+         where created_at > $1::timestamptz - make_interval(secs => $2) and created_at <= $1::timestamptz and status <> 'insufficient_data'
+           and ($3::text is null or model_name = $3)
+         order by model_name, id desc`,
+        [ts(ctx.now), p.windowSeconds, p.model ?? null],
+      );
+      return r.rows.map((x) => ({ labels: { model: String(x.model_name) }, value: x.status === 'drift' ? 1 : 0, detail: `report #${x.id}: ${String(x.summary ?? '')}` }));
+    },
+  }),
+  defineMetric({
     id: 'latency_p95_ms',
     description: '95th percentile prediction latency per model over the last params.windowSeconds (default 300 s), across every replica',
     unit: 'ms',

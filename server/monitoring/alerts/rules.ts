@@ -139,6 +139,7 @@ export const DEFAULT_RULES: Array<Omit<typeof alertRules.$inferInsert, 'updatedB
   { builtin: 'no_live_worker', name: 'No live worker', metric: 'live_workers', comparator: '<', threshold: 1, forSeconds: 120, severity: 'critical', enabled: true, params: {} },
   { builtin: 'cpu_high', name: 'High CPU', metric: 'cpu_percent', comparator: '>', threshold: 90, forSeconds: 300, severity: 'warning', enabled: true, params: { withinSeconds: 60 } },
   { builtin: 'memory_high', name: 'High memory', metric: 'memory_percent', comparator: '>', threshold: 90, forSeconds: 300, severity: 'warning', enabled: true, params: { withinSeconds: 60 } },
+  { builtin: 'drift_detected', name: 'Drift detected', metric: 'drift_detected', comparator: '>', threshold: 0, forSeconds: 0, severity: 'warning', enabled: true, params: { windowSeconds: 172_800 } },
   { builtin: 'no_predictions', name: 'No predictions while serving', metric: 'predictions', comparator: '<', threshold: 1, forSeconds: 0, severity: 'warning', enabled: false, params: { windowSeconds: 900 } },
 ];
 
