@@ -49,42 +49,28 @@
  * JSON object with all figures.
  */
 import { buildIsCurrent } from '../server/bin/web-build';
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { openDb, type Db } from '../server/db/client';
-import { scratchDatabase } from '../server/db/scratch';
+import { openDb } from '../server/db/client';
 import { freePort } from '../server/db/embedded';
-import { importCandles } from '../server/market/import';
-import { plantedSignalCandles, toCsv } from '../server/market/synthetic';
-import { loadCandleColumns } from '../server/market/store';
-import { computeFeatures, FEATURE_COUNT, FEATURE_INDEX, FEATURE_NAMES } from '../server/market/indicators';
 import { TRANSFORMED_COUNT } from '../server/market/transform';
-import { startRun } from '../server/training/runs';
-import { executeRun } from '../server/training/pipeline';
-import { applyNewVersionPolicy } from '../server/promotion/actions';
-import { getVersion, loadVersionPredictor } from '../server/registry/versions';
+import { loadVersionPredictor } from '../server/registry/versions';
 import { createApiKey } from '../server/auth/apikeys';
 import { closeProducerBosses } from '../server/jobs/queue';
 import { initTf } from '../server/ml/backend';
 import { createRng } from '../server/ml/random';
 import { logger } from '../server/log';
 import { InferenceEngine, engineOptionsFromEnv } from '../server/serving/engine';
-import type { TrainRequestInput } from '../server/training/params';
 import { burst, closedLoop, rampProfile, watchCpu, r2, Samples, type ClosedLoopResult, type RampResult } from './lib/load';
 import { summarizeProfile, type ProfileSummary } from './lib/cpuprofile';
+import { arg, num } from './lib/args';
+import { HOST, ROOT, benchDatabase, cleanUpOnSignals, cleanups, embeddedPgPids, getJson, runCleanups, startChild, waitReady, type Child } from './lib/proc';
+import { SYMBOL, MODEL, T, UNITS, featureRequests, trainModel } from './lib/model';
 
 const require = createRequire(import.meta.url);
-const ROOT = path.resolve(import.meta.dirname, '..');
-const HOST = '127.0.0.1';
-const SYMBOL = 'EURUSD';
-const MODEL = 'bench-signals';
-const DATASET = 'bench-planted';
-const T = 30;
-const UNITS = 64;
 
 const TARGET_RATIO = 0.6;
 /** Pauses before the bursts: under and over the history refresh (5 s) and the API-key cache TTL (10 s). */
@@ -96,113 +82,6 @@ const TRADING_BAR_P95_MS = 500;
 const log = (line = '') => console.log(line);
 const r3 = (v: number) => Math.round(v * 1000) / 1000;
 const fmt = (n: number, d = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }) : '—');
-
-function arg(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-}
-function num(args: string[], name: string, dflt: number): number {
-  const v = arg(args, name);
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got ${v}`);
-  return n;
-}
-
-// ---- cleanup: child processes and the scratch database, also on failure and Ctrl-C ------------------------------------
-
-const cleanups: Array<() => Promise<void>> = [];
-async function runCleanups() {
-  while (cleanups.length) {
-    const f = cleanups.pop()!;
-    await f().catch((e) => console.error(`cleanup: ${(e as Error).message}`));
-  }
-}
-
-interface Child {
-  name: string;
-  proc: ChildProcess;
-  tail(): string;
-  exited: Promise<number | null>;
-  stop(): Promise<void>;
-}
-
-function startChild(name: string, args: string[], env: NodeJS.ProcessEnv): Child {
-  const proc = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let tail = '';
-  const keep = (d: Buffer) => (tail = (tail + d.toString()).slice(-6000));
-  proc.stdout!.on('data', keep);
-  proc.stderr!.on('data', keep);
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  const stop = async () => {
-    if (proc.exitCode !== null || proc.signalCode !== null) return;
-    proc.kill('SIGTERM');
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 8000);
-    await exited;
-    clearTimeout(timer);
-  };
-  cleanups.push(stop);
-  return { name, proc, tail: () => tail, exited, stop };
-}
-
-/** PIDs of this process's children that are PostgreSQL (the embedded cluster), for CPU accounting. */
-function embeddedPgPids(): number[] {
-  const out: number[] = [];
-  for (const e of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const s = fs.readFileSync(`/proc/${e}/stat`, 'utf8');
-      const comm = s.slice(s.indexOf('(') + 1, s.lastIndexOf(')'));
-      const ppid = Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === process.pid && comm.startsWith('postgres')) out.push(Number(e));
-    } catch {
-      /* gone */
-    }
-  }
-  return out;
-}
-
-// ---- scratch database -----------------------------------------------------------------------------------------------
-
-async function benchDatabase(): Promise<{ url: string; kind: string }> {
-  const db = await scratchDatabase('so_bench_serve');
-  cleanups.push(() => db.drop());
-  return db;
-}
-
-// ---- the model ------------------------------------------------------------------------------------------------------
-
-async function trainModel(db: Db, epochs: number) {
-  const quiet = logger().child({ bench: 'serve' });
-  const attempts = [3, 11, 29];
-  for (const seed of attempts) {
-    const dataset = `${DATASET}-${seed}`;
-    await importCandles(db, { source: Buffer.from(toCsv(plantedSignalCandles(4000, seed), 'mt-comma')), dataset, symbol: SYMBOL, actor: 'bench' });
-    const req: TrainRequestInput = {
-      dataset,
-      modelName: MODEL,
-      modelType: 'lstm',
-      units: UNITS,
-      window: T,
-      epochs,
-      patience: epochs,
-      seed: 42,
-      gate: { minAccuracy: 0, minMacroF1: 0, minWinRate: 0 },
-    };
-    const t0 = performance.now();
-    const run = await startRun(db, req, 'bench', { enqueue: false });
-    const out = await executeRun(db, run.id, { workerId: 'bench', log: quiet, onRegistered: (v) => applyNewVersionPolicy(db, v) });
-    const seconds = (performance.now() - t0) / 1000;
-    if (out.status !== 'succeeded' || !out.version) throw new Error(`training failed: ${out.error ?? out.status}`);
-    log(`trained ${MODEL} v${out.version.version} (LSTM, T=${T}, ${UNITS} units, ${epochs} epoch${epochs > 1 ? 's' : ''}) on ${dataset} in ${seconds.toFixed(1)} s → ${out.version.status}`);
-    if (out.version.status === 'candidate') {
-      const v = await getVersion(db, MODEL, out.version.version);
-      return { versionId: v.id, version: out.version.version, dataset, trainSeconds: seconds };
-    }
-    log(`  rejected by the gate; trying another planted series`);
-  }
-  throw new Error(`no candidate after ${attempts.length} planted series: the gate rejected every version`);
-}
 
 // ---- the web build --------------------------------------------------------------------------------------------------
 
@@ -258,37 +137,6 @@ interface EngineInfo {
   batching: Record<string, { batches: number; items: number; maxSize: number }>;
   prediction_log: { written: number; overflow: number; failedWrites: number; pending: number };
   models: { name: string; split: { version: string; loaded: boolean }[] }[];
-}
-
-async function getJson<T>(port: number, p: string, key?: string): Promise<{ status: number; body: T | null }> {
-  const r = await fetch(`http://${HOST}:${port}${p}`, { headers: key ? { authorization: `Bearer ${key}` } : {}, signal: AbortSignal.timeout(10_000) });
-  const text = await r.text();
-  let body: T | null = null;
-  try {
-    body = JSON.parse(text) as T;
-  } catch {
-    /* not JSON */
-  }
-  return { status: r.status, body };
-}
-
-async function waitReady(child: Child, port: number, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  for (;;) {
-    if (child.proc.exitCode !== null || child.proc.signalCode !== null) {
-      throw new Error(`${child.name} exited (${child.proc.exitCode ?? child.proc.signalCode}) before it was ready:\n${child.tail().split('\n').slice(-25).join('\n')}`);
-    }
-    try {
-      const r = await getJson<{ model_loaded?: boolean }>(port, '/health');
-      if (r.status === 200 && r.body?.model_loaded) return;
-      last = `health ${r.status} ${JSON.stringify(r.body)}`;
-    } catch (e) {
-      last = (e as Error).message;
-    }
-    if (Date.now() > deadline) throw new Error(`${child.name} not ready on port ${port} after ${timeoutMs / 1000} s (${last}):\n${child.tail().split('\n').slice(-25).join('\n')}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
 }
 
 // ---- figures --------------------------------------------------------------------------------------------------------
@@ -351,12 +199,7 @@ export async function main(args: string[]): Promise<void> {
   const noBuild = args.includes('--no-build');
   const predictPath = arg(args, '--path') ?? '/predict';
 
-  const onSignal = (sig: string) => {
-    console.error(`\n${sig}: stopping the servers and removing the scratch database`);
-    void runCleanups().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', () => onSignal('SIGINT'));
-  process.once('SIGTERM', () => onSignal('SIGTERM'));
+  cleanUpOnSignals();
 
   try {
     await run();
@@ -378,20 +221,7 @@ export async function main(args: string[]): Promise<void> {
     const db = h.db;
     const model = await trainModel(db, epochs);
     const { key } = await createApiKey(db, { name: 'bench-trading-app', scopes: ['predict'] }, 'bench');
-    const m = computeFeatures(await loadCandleColumns(db, model.dataset));
-    const rows: number[][] = [];
-    for (let i = 0; i < m.n; i++) if (m.valid[i]) rows.push(Array.from(m.values.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT), (v) => Number(v.toPrecision(8))));
-    const RSI_I = FEATURE_INDEX.rsi_value;
-    const indicatorsOf = (row: number[]) => Object.fromEntries(FEATURE_NAMES.map((n, i) => [n, row[i]]));
-    /** The k-th distinct request: successive real rows; pass c over the rows lowers the RSI by c·0.01 %. */
-    const missIndicators = (k: number) => {
-      const row = rows[k % rows.length];
-      const c = Math.floor(k / rows.length);
-      if (!c) return indicatorsOf(row);
-      const r = row.slice();
-      r[RSI_I] = Number((r[RSI_I] * (1 - 1e-4 * c)).toPrecision(10));
-      return indicatorsOf(r);
-    };
+    const { rows, indicatorsOf, missIndicators } = await featureRequests(db, model.dataset);
     let missK = 0;
     const missBody = () => JSON.stringify({ symbol: SYMBOL, indicators: missIndicators(missK++) });
     const hitBody = JSON.stringify({ symbol: SYMBOL, indicators: indicatorsOf(rows[Math.floor(rows.length / 2)]) });

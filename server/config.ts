@@ -41,6 +41,11 @@ const EnvSchema = z.object({
     .enum(['true', 'false', '1', '0'])
     .default('false')
     .transform((v) => v === 'true' || v === '1'),
+  /**
+   * Shadow traffic is best effort: a request is mirrored only while the process's event loop was busy less than this
+   * share of the last ~250 ms, so a saturated server sheds shadow work (counted as skipped) instead of slowing answers.
+   */
+  SERVING_SHADOW_MAX_BUSY: z.coerce.number().gt(0).max(1).default(0.5),
   INFERENCE_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
   /** Which kind of process this is (set by the entry points; shown in logs and the prediction log). */
   SIGNALOPS_PROC: z.string().default('app'),

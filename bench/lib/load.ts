@@ -260,6 +260,8 @@ export async function rampProfile(opts: {
   holdSeconds: number;
   body: (k: number) => string;
   timeoutMs?: number;
+  /** Sees the body of every 200 response (keep it cheap). */
+  onBody?: (body: string) => void;
 }): Promise<RampResult> {
   const lat = new Samples();
   const errorSamples: string[] = [];
@@ -288,6 +290,7 @@ export async function rampProfile(opts: {
             if (res.statusCode === 200) {
               ok++;
               lat.add(performance.now() - start);
+              if (opts.onBody) opts.onBody(Buffer.concat(chunks).toString());
             } else {
               non200++;
               if (errorSamples.length < 3) errorSamples.push(`${res.statusCode}: ${Buffer.concat(chunks).toString().slice(0, 200)}`);

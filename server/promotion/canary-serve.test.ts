@@ -174,5 +174,6 @@ describe('promotion with a real serve process', () => {
       return (r.rows[0] as { n: number }).n >= 40 ? (r.rows[0] as { n: number }).n : null;
     }, 15_000, 'shadow log rows');
     expect(logged).toBe(40);
+
   }, 60_000);
 });

@@ -5,6 +5,7 @@
  */
 import crypto from 'node:crypto';
 import os from 'node:os';
+import { performance as nodePerformance } from 'node:perf_hooks';
 import pg from 'pg';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
@@ -40,6 +41,8 @@ export interface EngineOptions {
   strict: boolean;
   /** Name of this process in the prediction log. */
   servedBy: string;
+  /** Mirror to a shadow only while the event loop was busy less than this share of the last ~250 ms (best effort). */
+  shadowMaxBusy: number;
 }
 
 /** The engine's settings from the environment (parsed in server/config.ts: a bad value names the variable). */
@@ -53,6 +56,7 @@ export function engineOptionsFromEnv(env: Record<string, string | undefined> = p
     maxBatchItems: c.SERVING_MAX_BATCH_ITEMS,
     strict: c.SERVING_STRICT,
     servedBy: `${c.SIGNALOPS_PROC}@${os.hostname()}:${process.pid}`,
+    shadowMaxBusy: c.SERVING_SHADOW_MAX_BUSY,
   };
 }
 
@@ -101,6 +105,11 @@ interface RoutingState {
   anySymbol: string | null;
   generation: number;
   loadedAt: number;
+}
+
+/** Whether to mirror a request to the shadow now: not while the process is busy or too many shadows are pending. */
+export function shadowAllowed(s: { busy: number; maxBusy: number; inflight: number }): boolean {
+  return s.inflight < 512 && s.busy < s.maxBusy;
 }
 
 export class InferenceEngine {
@@ -412,8 +421,20 @@ export class InferenceEngine {
 
   // --- shadow ----------------------------------------------------------------------------------------------------------
 
+  private elu = { at: 0, last: nodePerformance.eventLoopUtilization(), busy: 0 };
+  /** Share of the last ~250 ms the event loop was busy (recomputed at most every 250 ms). */
+  private busy(): number {
+    const now = performance.now();
+    if (now - this.elu.at >= 250) {
+      const cur = nodePerformance.eventLoopUtilization();
+      this.elu = { at: now, busy: nodePerformance.eventLoopUtilization(cur, this.elu.last).utilization, last: cur };
+    }
+    return this.elu.busy;
+  }
+
   /** Shadow predictions in flight (bounded: past the bound, mirroring is skipped and counted, never the primary delayed). */
   private shadowInflight = 0;
+  /** mirrored, skipped (the process was busy: best effort), failed. */
   readonly shadowStats = { mirrored: 0, skipped: 0, failed: 0 };
   private lastShadowWarn = 0;
 
@@ -427,7 +448,8 @@ export class InferenceEngine {
     input: { req: PredictRequest; raw: Float64Array; unknown: Uint8Array | null; imputed: string[]; history: Awaited<ReturnType<SymbolHistory['rows']>>; barTime: number },
     primary: { version: number; direction: 'BUY' | 'HOLD' | 'SELL'; confidence: number },
   ) {
-    if (this.shadowInflight >= 512) {
+    // Best effort: never while the process is busy with answers (the shadow's compute would delay the next ones).
+    if (!shadowAllowed({ busy: this.busy(), maxBusy: this.opts.shadowMaxBusy, inflight: this.shadowInflight })) {
       this.shadowStats.skipped++;
       return;
     }

@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { pickVersion, keyUnit, type SplitEntry } from './routing';
+import { shadowAllowed } from './engine';
 import { resolveSymbolRoutes, type RoutingTable } from '../promotion/traffic';
 
 const split: SplitEntry[] = [
@@ -48,5 +49,13 @@ describe('routing rules (pure, no model)', () => {
     expect(r.any).toBe('any');
     const moved = resolveSymbolRoutes({ ...t, symbolDefaults: { EURUSD: 'new' } });
     expect(moved.bySymbol.get('EURUSD')).toBe('new');
+  });
+});
+
+describe('shadow mirroring is best effort', () => {
+  it('mirrors while the event loop is mostly idle; sheds when it is busy or too many shadows are pending', () => {
+    expect(shadowAllowed({ busy: 0.1, maxBusy: 0.5, inflight: 0 })).toBe(true);
+    expect(shadowAllowed({ busy: 0.7, maxBusy: 0.5, inflight: 0 })).toBe(false);
+    expect(shadowAllowed({ busy: 0.1, maxBusy: 0.5, inflight: 512 })).toBe(false);
   });
 });
