@@ -7,6 +7,8 @@ test('the demo dataset is there on first start, with a real chart and label dist
   await page.goto('/data');
   const table = page.getByTestId('datasets-table');
   await expect(table.getByRole('link', { name: 'demo-sp500-daily' })).toBeVisible();
+  // Freshness: the demo file ends years ago, so its next bar is long overdue.
+  await expect(table.getByRole('row', { name: /demo-sp500-daily/ }).getByTestId('freshness')).toHaveAttribute('data-status', 'stale');
   await shoot(page, '10-data-list');
   await table.getByRole('link', { name: 'demo-sp500-daily' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'demo-sp500-daily' })).toBeVisible();
@@ -17,6 +19,7 @@ test('the demo dataset is there on first start, with a real chart and label dist
   await expect(chart).toContainText('250 of 5,105 bars');
   await expect(page.getByTestId('label-distribution').locator('.recharts-bar-rectangle')).toHaveCount(3);
   await expect(page.getByTestId('import-history')).toContainText('sp500-2000.csv');
+  await expect(page.getByTestId('dataset-freshness')).toContainText(/stale.*next due/);
   await shoot(page, '11-data-demo-chart');
   // Overlay toggles change what is drawn.
   const before = await chart.locator('.recharts-line-curve').count();

@@ -9,6 +9,7 @@ export type DomainErrorCode =
   | 'NOT_FOUND' // 404
   | 'CONFLICT' // 409
   | 'PAYLOAD_TOO_LARGE' // 413
+  | 'UNSUPPORTED_MEDIA_TYPE' // 415: a body in a Content-Type the endpoint does not take (say which it takes)
   | 'UNPROCESSABLE_CONTENT' // 422: well-formed but unusable (e.g. too few rows to train)
   | 'PRECONDITION_FAILED' // 412
   | 'SERVICE_UNAVAILABLE'; // 503: e.g. no servable model
@@ -20,6 +21,7 @@ const STATUS: Record<DomainErrorCode, number> = {
   NOT_FOUND: 404,
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
   UNPROCESSABLE_CONTENT: 422,
   PRECONDITION_FAILED: 412,
   SERVICE_UNAVAILABLE: 503,

@@ -89,3 +89,20 @@ export function describeCron(cron: string, tz = 'UTC'): string {
 
 export const CLASS_LABELS = ['SELL', 'HOLD', 'BUY'] as const;
 export const CLASS_COLORS = { SELL: '#c0362c', HOLD: '#94a3b8', BUY: '#12805c' } as const;
+
+/** A delay as a person reads it: `45 min`, `3 h 10 min`, `2 d 4 h`, `1,204 d`. */
+export function lateBy(ms: N): string {
+  if (!ok(ms) || ms < 0) return '—';
+  const MIN = 60_000;
+  const HOUR = 60 * MIN;
+  const DAY = 24 * HOUR;
+  if (ms < HOUR) return `${Math.max(1, Math.round(ms / MIN))} min`;
+  if (ms < DAY) {
+    const h = Math.floor(ms / HOUR);
+    const m = Math.round((ms - h * HOUR) / MIN);
+    return m && m < 60 ? `${h} h ${m} min` : `${h} h`;
+  }
+  const d = Math.floor(ms / DAY);
+  const h = Math.round((ms - d * DAY) / HOUR);
+  return h && h < 24 && d < 30 ? `${d.toLocaleString('en')} d ${h} h` : `${d.toLocaleString('en')} d`;
+}

@@ -8,7 +8,7 @@ import { Badge } from '@/components/ui/Badge';
 import { ConfirmButton } from './ConfirmButton';
 import { errorText } from './trpcError';
 
-const SCOPES = ['predict', 'read', 'train', 'promote', 'admin'] as const;
+const SCOPES = ['predict', 'read', 'data', 'train', 'promote', 'admin'] as const;
 type Scope = (typeof SCOPES)[number];
 
 export interface ApiKeyRow {

@@ -11,9 +11,12 @@ interface ImportReport {
   skipped: number;
   first: string | null;
   last: string | null;
-  errors: { line: number; reason: string }[];
+  errors: { line?: number; bar?: number; field?: string; reason: string }[];
   errorCount?: number;
   format?: string;
+  /** Valid rows already stored with the same values, and rows stored with other values (kept). */
+  existing?: number;
+  conflicts?: number;
 }
 
 const nameFromFile = (f: string) =>
@@ -262,6 +265,8 @@ export function ImportReportView({ report }: { report: ImportReport }) {
   return (
     <div className="notice" data-testid="import-report">
       <strong>{report.dataset}</strong>: read {int(report.read)} rows, inserted {int(report.inserted)}, skipped {int(report.skipped)}
+      {report.existing ? ` (${int(report.existing)} already stored)` : ''}
+      {report.conflicts ? ` (${int(report.conflicts)} conflicting with stored bars: stored kept)` : ''}
       {report.first ? ` · ${dateTime(report.first)} → ${dateTime(report.last)} UTC` : ''}
       {report.format ? ` · format ${report.format}` : ''}
       {report.errors.length ? (
@@ -271,8 +276,8 @@ export function ImportReportView({ report }: { report: ImportReport }) {
           </summary>
           <ul style={{ margin: '6px 0 0', paddingLeft: 18 }}>
             {report.errors.slice(0, 50).map((e) => (
-              <li key={`${e.line}-${e.reason}`}>
-                line {e.line}: {e.reason}
+              <li key={`${e.line ?? e.field}-${e.reason}`}>
+                {e.field ?? `line ${e.line}`}: {e.reason}
               </li>
             ))}
           </ul>

@@ -7,7 +7,7 @@ export const ROLES = ['analyst', 'engineer', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** Scopes an API key may carry. `admin` implies every other scope. */
-export const API_SCOPES = ['predict', 'read', 'train', 'promote', 'admin'] as const;
+export const API_SCOPES = ['predict', 'read', 'data', 'train', 'promote', 'admin'] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
 
 export const users = pgTable(

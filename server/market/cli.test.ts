@@ -44,12 +44,14 @@ fs.writeFileSync(file, toCsv(candles, 'mt-comma').replace(/\n(\S+)\n/, '\n$1\nno
 describe('market CLI', () => {
   it('import --json prints exactly the documented document, with a progress bar', async () => {
     const r = await run(true, 'import', [file], { dataset: 'eurusd' });
-    expect(Object.keys(r.doc as object)).toEqual(['dataset', 'read', 'inserted', 'skipped', 'first', 'last', 'errors']);
+    expect(Object.keys(r.doc as object)).toEqual(['dataset', 'read', 'inserted', 'skipped', 'existing', 'conflicts', 'first', 'last', 'errors']);
     expect(r.doc).toEqual({
       dataset: 'eurusd',
       read: 401,
       inserted: 400,
       skipped: 1,
+      existing: 0,
+      conflicts: 0,
       first: new Date(candles[0].ts).toISOString(),
       last: new Date(candles[399].ts).toISOString(),
       errors: [{ line: 3, reason: expect.stringMatching(/^missing column/) }],
@@ -82,7 +84,7 @@ describe('market CLI', () => {
       ['eurusd', 400],
       ['generic', 150],
     ]);
-    expect((await run(false, 'datasets', [])).human).toMatch(/^name\tsymbol\ttimeframe\trows\tfirst\tlast\neurusd\tEURUSD\t1h\t400\t/);
+    expect((await run(false, 'datasets', [])).human).toMatch(/^name\tsymbol\ttimeframe\trows\tfirst\tlast\tfreshness\tnext expected\neurusd\tEURUSD\t1h\t400\t.*\tstale\t2020-01-17T17:00:00.000Z\n/);
   });
 
   it('features prints timestamp + the 16 indicators as CSV, after the warm-up, within --from/--to', async () => {
@@ -114,6 +116,28 @@ describe('market CLI', () => {
   it('features names a missing dataset and a bad date', async () => {
     await expect(run(true, 'features', ['nope'])).rejects.toThrow(/^dataset 'nope' not found/);
     await expect(run(true, 'features', ['eurusd'], { from: 'last tuesday' })).rejects.toThrow(/^from: not a date: 'last tuesday'/);
+  });
+
+  it('append adds JSON bars (or CSV) to an existing dataset, reports existing and conflicts, and never creates one', async () => {
+    const base = randomWalkCandles(60, { seed: 5, price: 1.2 });
+    await run(true, 'import', [path.join(dir, 'base.csv')].map((p) => (fs.writeFileSync(p, toCsv(base.slice(0, 40), 'mt-comma')), p)), { dataset: 'cli-append' });
+    const bars = base.slice(30, 50).map((c) => ({ ts: c.ts, open: c.open, high: c.high, low: c.low, close: c.close, volume: c.volume }));
+    bars[0] = { ...bars[0], volume: bars[0].volume + 1 }; // stored with another volume: a conflict
+    const jsonFile = path.join(dir, 'bars.json');
+    fs.writeFileSync(jsonFile, JSON.stringify({ bars }));
+    const r = await run(true, 'append', [jsonFile], { dataset: 'cli-append' });
+    expect(r.doc).toMatchObject({ dataset: 'cli-append', read: 20, inserted: 10, skipped: 10, existing: 9, conflicts: 1, lastBar: new Date(base[49].ts).toISOString() });
+    expect((r.doc as { errors: unknown[] }).errors).toEqual([{ bar: 0, field: 'bars[0]', reason: expect.stringMatching(/^conflicts with the stored bar .*volume: stored/) }]);
+    expect((r.doc as { freshness: { status: string } }).freshness.status).toBe('stale');
+    const human = await run(false, 'append', [jsonFile], { dataset: 'cli-append' });
+    expect(human.human).toMatch(/^appended to dataset 'cli-append' \(BASE, 1h, json\)\nrows read 20, inserted 0, skipped 20 \(19 already stored\) \(1 conflicting: stored bars kept\)/);
+    expect(human.human).toMatch(/\nbars\[0\]: conflicts with the stored bar/);
+    expect(human.human).toMatch(/\nfreshness: stale; next bar expected by 2020-01-03T03:00:00.000Z \(late by \d[\d,]* d\)$/);
+    const csvFile = path.join(dir, 'more.csv');
+    fs.writeFileSync(csvFile, toCsv(base.slice(50, 60), 'mt-comma'));
+    expect((await run(true, 'append', [csvFile], { dataset: 'cli-append' })).doc).toMatchObject({ inserted: 10, existing: 0 });
+    await expect(run(true, 'append', [jsonFile], { dataset: 'cli-typo' })).rejects.toThrow(/^dataset 'cli-typo' not found: appending adds bars to an existing dataset; import it first/);
+    await expect(run(true, 'append', [jsonFile], {})).rejects.toThrow(/--dataset <name> is required/);
   });
 });
 

@@ -1,8 +1,12 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { optString, type OptionValues } from '../cli/options';
 import type { CliCommand } from '../cli/types';
 import { CliError } from '../cli/types';
 import { datasetFeatures } from './feature-table';
-import { importCandles } from './import';
+import { appendCandles, MAX_APPEND_JSON_BYTES } from './append';
+import { importCandles, type ImportResult } from './import';
+import { errorWhere } from './parse/parse-candles';
 import { DEFAULT_LABEL_RULE, LabelRuleSchema, type LabelRule } from './labels';
 import { FormatOptionSchema, parseMappingSpec } from './parse/formats';
 import { listDatasets } from './store';
@@ -12,6 +16,35 @@ type Values = OptionValues;
 const str = optString;
 
 const fmtInt = (n: number) => n.toLocaleString('en-US');
+
+/** The report document of `import` and `append` (--json): what the README documents. */
+const reportDoc = (r: ImportResult) => ({
+  dataset: r.dataset,
+  read: r.read,
+  inserted: r.inserted,
+  skipped: r.skipped,
+  existing: r.existing,
+  conflicts: r.conflicts,
+  first: r.first,
+  last: r.last,
+  errors: r.errors.map((e) => (e.line !== undefined ? { line: e.line, reason: e.reason } : { bar: e.bar, field: e.field, reason: e.reason })),
+});
+
+/** The report in words: what was merged, what was already there, what conflicted, what was bad. */
+function reportLines(r: ImportResult, verb: string): string[] {
+  const bad = r.errorCount - r.conflicts;
+  return [
+    `${r.created ? 'created' : verb} dataset '${r.dataset}' (${r.symbol}, ${r.timeframe}, ${r.format})`,
+    `rows read ${fmtInt(r.read)}, inserted ${fmtInt(r.inserted)}, skipped ${fmtInt(r.skipped)}` +
+      (r.existing ? ` (${fmtInt(r.existing)} already stored)` : '') +
+      (r.conflicts ? ` (${fmtInt(r.conflicts)} conflicting: stored bars kept)` : '') +
+      (bad ? ` (${fmtInt(bad)} bad rows)` : ''),
+    `range ${r.first ?? '-'} → ${r.last ?? '-'}; dataset now ${fmtInt(r.rowCount)} bars, last ${r.lastBar ?? '-'}`,
+    ...r.notes.map((n) => `note: ${n}`),
+    ...r.errors.slice(0, 20).map((e) => `${errorWhere(e)}: ${e.reason}`),
+    ...(r.errorCount > 20 ? [`… and ${fmtInt(r.errorCount - 20)} more problems (see --json)`] : []),
+  ];
+}
 
 const importCommand: CliCommand = {
   summary: 'Import a candle CSV (MetaTrader, CryptoDataDownload, Yahoo, or generic with --map) into a dataset',
@@ -49,38 +82,83 @@ const importCommand: CliCommand = {
     } finally {
       bar.done();
     }
-    const doc = {
-      dataset: result.dataset,
-      read: result.read,
-      inserted: result.inserted,
-      skipped: result.skipped,
-      first: result.first,
-      last: result.last,
-      errors: result.errors.map((e) => ({ line: e.line, reason: e.reason })),
-    };
-    const lines = [
-      `${result.created ? 'created' : 'merged into'} dataset '${result.dataset}' (${result.symbol}, ${result.timeframe}, ${result.format})`,
-      `rows read ${fmtInt(result.read)}, inserted ${fmtInt(result.inserted)}, skipped ${fmtInt(result.skipped)}` +
-        (result.existing ? ` (${fmtInt(result.existing)} already stored)` : '') +
-        (result.errorCount ? ` (${fmtInt(result.errorCount)} bad rows)` : ''),
-      `range ${result.first ?? '-'} → ${result.last ?? '-'}; dataset now ${fmtInt(result.rowCount)} bars`,
-      ...result.notes.map((n) => `note: ${n}`),
-      ...result.errors.slice(0, 20).map((e) => `line ${e.line}: ${e.reason}`),
-      ...(result.errorCount > 20 ? [`… and ${fmtInt(result.errorCount - 20)} more bad rows (see --json)`] : []),
-    ];
-    ctx.result(doc, lines.join('\n'));
+    ctx.result(reportDoc(result), reportLines(result, 'merged into').join('\n'));
+  },
+};
+
+/** `45 min`, `5 h`, `12 d`. */
+const delay = (ms: number) => (ms < 3_600_000 ? `${Math.max(1, Math.round(ms / 60_000))} min` : ms < 86_400_000 ? `${Math.round(ms / 3_600_000)} h` : `${fmtInt(Math.round(ms / 86_400_000))} d`);
+
+/** A file that holds JSON bars: a `.json` name, or text that starts with `[` or `{`. */
+function looksLikeJson(file: string, head: string): boolean {
+  return path.extname(file).toLowerCase() === '.json' || /^\s*[[{]/.test(head);
+}
+
+const appendCommand: CliCommand = {
+  summary: 'Append closed bars (a JSON file of bars, or a CSV) to an existing dataset; never creates one',
+  usage: 'append <file.json|file.csv|-> --dataset <name> [--symbol S] [--strict] [--format auto] [--map ts=…,open=…]',
+  options: {
+    dataset: { type: 'string', short: 'd', description: 'an existing dataset (import creates one; append refuses a name that does not exist)' },
+    symbol: { type: 'string', description: "must be the dataset's symbol (a guard against the wrong market)" },
+    strict: { type: 'boolean', description: 'reject everything when any bar is bad or conflicts with a stored bar' },
+    format: { type: 'string', description: 'CSV only: auto (default), metatrader, cryptodatadownload, yahoo or generic' },
+    map: { type: 'string', description: 'CSV only: column mapping, as for import' },
+  },
+  async run(ctx, { positionals, values }) {
+    const file = positionals[0];
+    if (!file) throw new CliError('append: missing <file> (usage: append <file.json|file.csv|-> --dataset <name>; - reads stdin)', 2);
+    const dataset = str(values, 'dataset');
+    if (!dataset) throw new CliError('append: --dataset <name> is required', 2);
+    let bytes: Buffer;
+    try {
+      bytes = file === '-' ? fs.readFileSync(0) : fs.readFileSync(file);
+    } catch {
+      throw new CliError(`append: cannot read '${file}'`, 2);
+    }
+    const common = { dataset, symbol: str(values, 'symbol'), strict: values.strict === true };
+    let result;
+    if (looksLikeJson(file, bytes.subarray(0, 64).toString('utf8'))) {
+      if (bytes.length > MAX_APPEND_JSON_BYTES) throw new CliError(`append: ${file} is ${bytes.length} bytes; JSON appends take at most ${MAX_APPEND_JSON_BYTES} (use a CSV file)`, 2);
+      let body: unknown;
+      try {
+        body = JSON.parse(bytes.toString('utf8'));
+      } catch (e) {
+        throw new CliError(`append: ${file} is not valid JSON: ${(e as Error).message}`, 2);
+      }
+      const bars = Array.isArray(body) ? body : body && typeof body === 'object' ? (body as { bars?: unknown }).bars : undefined;
+      if (!Array.isArray(bars)) throw new CliError(`append: ${file} must hold an array of bars or { "bars": [...] }`, 2);
+      result = await appendCandles(ctx.db, { ...common, bars }, ctx.actor);
+    } else {
+      const map = str(values, 'map');
+      result = await appendCandles(
+        ctx.db,
+        {
+          ...common,
+          csv: bytes,
+          format: parseOrThrow(FormatOptionSchema, str(values, 'format') ?? (map ? 'generic' : 'auto'), 'format'),
+          mapping: map ? parseMappingSpec(map) : undefined,
+          fileName: file === '-' ? undefined : path.basename(file),
+        },
+        ctx.actor,
+      );
+    }
+    const f = result.freshness;
+    const fresh = f ? [`freshness: ${f.status}; next bar expected by ${f.expectedNext}${f.lateBy ? ` (late by ${delay(f.lateBy)})` : ''}`] : [];
+    ctx.result({ ...reportDoc(result), lastBar: result.lastBar, freshness: result.freshness }, [...reportLines(result, 'appended to'), ...fresh].join('\n'));
   },
 };
 
 const datasetsCommand: CliCommand = {
-  summary: 'List datasets (rows, range, symbol, timeframe)',
+  summary: 'List datasets (rows, range, symbol, timeframe, freshness)',
   usage: 'datasets [--json]',
   async run(ctx) {
     const list = await listDatasets(ctx.db);
     const human = list.length
       ? [
-          ['name', 'symbol', 'timeframe', 'rows', 'first', 'last'].join('\t'),
-          ...list.map((d) => [d.name, d.symbol, d.timeframe, fmtInt(d.rowCount), d.firstTs ?? '-', d.lastTs ?? '-'].join('\t')),
+          ['name', 'symbol', 'timeframe', 'rows', 'first', 'last', 'freshness', 'next expected'].join('\t'),
+          ...list.map((d) =>
+            [d.name, d.symbol, d.timeframe, fmtInt(d.rowCount), d.firstTs ?? '-', d.lastTs ?? '-', d.freshness?.status ?? '-', d.freshness?.expectedNext ?? '-'].join('\t'),
+          ),
         ].join('\n')
       : 'no datasets yet: import one with `import <file> --dataset <name>`';
     ctx.result(list, human);
@@ -142,6 +220,7 @@ const featuresCommand: CliCommand = {
 
 export const marketCommands: Record<string, CliCommand> = {
   import: importCommand,
+  append: appendCommand,
   datasets: datasetsCommand,
   features: featuresCommand,
 };

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { datasetImports, datasets } from '../../drizzle/schema/market';
 import type { Db } from '../db/client';
 import { DomainError, notFound } from '../errors';
+import { freshness, FreshnessSchema, saturdaysToProbe, type Freshness, type MarketClock } from './freshness';
 import { emptyColumns, type Candle, type CandleColumns } from './types';
 
 /** A dataset as the API shows it (ISO timestamps, JSON-safe). */
@@ -23,6 +24,18 @@ export const DatasetSchema = z.object({
 });
 export type Dataset = z.infer<typeof DatasetSchema>;
 
+/** A dataset with its freshness now (null without bars or with an unknown timeframe): what the Data page lists. */
+export const DatasetSummarySchema = DatasetSchema.extend({ freshness: FreshnessSchema.nullable() });
+export type DatasetSummary = z.infer<typeof DatasetSummarySchema>;
+
+/** A rejected row or bar (see RowError): `{ line, reason }` for a CSV row, `{ bar, field, reason }` for a JSON bar. */
+export const ImportErrorSchema = z.object({
+  line: z.number().int().optional(),
+  bar: z.number().int().optional(),
+  field: z.string().optional(),
+  reason: z.string(),
+});
+
 export const DatasetImportSchema = z.object({
   id: z.string(),
   datasetId: z.number().int(),
@@ -33,7 +46,7 @@ export const DatasetImportSchema = z.object({
   skipped: z.number().int(),
   firstTs: z.string().nullable(),
   lastTs: z.string().nullable(),
-  errors: z.array(z.object({ line: z.number().int(), reason: z.string() })),
+  errors: z.array(ImportErrorSchema),
   actor: z.string(),
   createdAt: z.string(),
 });
@@ -58,10 +71,43 @@ function toDataset(r: typeof datasets.$inferSelect): Dataset {
   };
 }
 
-/** All datasets, by name. */
-export async function listDatasets(db: Db): Promise<Dataset[]> {
-  const rows = await db.select().from(datasets).orderBy(asc(datasets.name));
-  return rows.map(toDataset);
+/** All datasets, by name, each with its freshness at `now` (default: the current time). */
+export async function listDatasets(db: Db, opts: { now?: number } = {}): Promise<DatasetSummary[]> {
+  const rows = (await db.select().from(datasets).orderBy(asc(datasets.name))).map(toDataset);
+  return withFreshness(db.$client, rows, opts.now ?? Date.now());
+}
+
+/**
+ * Adds each dataset's freshness at `now`. Its clock comes from its data: a dataset with bars on none of the last
+ * four Saturdays (UTC) of its range trades on weekdays (stocks, FX), so weekends do not make it late; one with
+ * Saturday bars (crypto) or less than a week of bars runs on the 24/7 clock. One query for all datasets: an index
+ * probe per (dataset, Saturday).
+ */
+export async function withFreshness(q: Queryable, list: readonly Dataset[], now: number): Promise<DatasetSummary[]> {
+  const ids: number[] = [];
+  const sats: number[] = [];
+  for (const d of list) {
+    if (!d.firstTs || !d.lastTs) continue;
+    for (const sat of saturdaysToProbe(Date.parse(d.firstTs), Date.parse(d.lastTs))) {
+      ids.push(d.id);
+      sats.push(sat);
+    }
+  }
+  const weekend = new Map<number, boolean>();
+  if (ids.length) {
+    const r = await q.query<{ id: number; weekend: boolean }>(
+      `SELECT s.id, bool_or(EXISTS (SELECT 1 FROM candles c WHERE c.dataset_id = s.id
+           AND c.ts >= to_timestamp(s.sat / 1000.0) AND c.ts < to_timestamp(s.sat / 1000.0) + interval '1 day')) AS weekend
+         FROM unnest($1::int[], $2::float8[]) AS s(id, sat) GROUP BY s.id`,
+      [ids, sats],
+    );
+    for (const row of r.rows) weekend.set(row.id, row.weekend);
+  }
+  return list.map((d) => {
+    const w = weekend.get(d.id);
+    const clock: MarketClock = w === false ? 'weekdays' : '24/7';
+    return { ...d, freshness: freshness(d.lastTs, d.timeframe, now, { clock }) satisfies Freshness | null };
+  });
 }
 
 /** The dataset or null. */

@@ -14,6 +14,7 @@ import { accessError, actorOf } from '../auth/principal';
 import { principalFromHeaders, type HeaderSource } from '../auth/request';
 import { badRequestFromZod, isDomainError, isZodError } from '../errors';
 import { PROMOTE } from '../promotion/access';
+import { APPEND } from '../market/access';
 import type { ApiScope } from '../../drizzle/schema';
 
 // 1. Context ------------------------------------------------------------------------------------------------------
@@ -88,6 +89,8 @@ export const viewerProcedure = requiring({ role: 'analyst', scope: 'read' });
 export const engineerProcedure = requiring({ role: 'engineer', scope: 'train' });
 /** Promotion changes (splits, aliases, canary, shadow, rollback): users engineer and up, API keys with `promote` (or `train`). */
 export const promoterProcedure = requiring(PROMOTE);
+/** Appending bars: users engineer and up, API keys with `data` (or `train`). */
+export const appendProcedure = requiring(APPEND);
 /** Users, keys, settings: admins, API keys with `admin`. */
 export const adminProcedure = requiring({ role: 'admin', scope: 'admin' });
 /** Machine calls (e.g. `predict`): API keys with that scope, or any signed-in user. */

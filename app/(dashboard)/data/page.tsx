@@ -4,6 +4,7 @@ import { PageHead } from '@/components/ui/PageHead';
 import { dateTime } from '@/components/charts/format';
 import { EmptyState } from '@/components/ui/EmptyState';
 import { UploadDataset } from '@/components/forms/UploadDataset';
+import { FreshnessBadge } from '@/components/ui/FreshnessBadge';
 
 export const dynamic = 'force-dynamic';
 
@@ -29,6 +30,8 @@ export default async function DataPage() {
                     <th>Bars</th>
                     <th>First bar (UTC)</th>
                     <th>Last bar (UTC)</th>
+                    <th title="When the next closed bar should have arrived: the last bar's open + 2 timeframes">Next bar due (UTC)</th>
+                    <th>Freshness</th>
                     <th>Source</th>
                   </tr>
                 </thead>
@@ -43,6 +46,10 @@ export default async function DataPage() {
                       <td>{d.rowCount.toLocaleString()}</td>
                       <td>{dateTime(d.firstTs)}</td>
                       <td>{dateTime(d.lastTs)}</td>
+                      <td>{dateTime(d.freshness?.expectedNext)}</td>
+                      <td>
+                        <FreshnessBadge f={d.freshness} />
+                      </td>
                       <td>{d.source}</td>
                     </tr>
                   ))}

@@ -4,10 +4,13 @@ import type { Candle } from '../types';
 import { isoOf, parseDate, parseDateOrUnix, parseNumber, parseTimeOfDay, parseUnix, splitLine } from './fields';
 import { detectFormat, type CandleFormat, type ColumnMapping, type ColumnPlan, type FormatOption } from './formats';
 import { readLineBatches } from './lines';
+import { barProblem } from './bar-check';
 
 /** A batch of valid rows in file order, column-wise (what a multi-row insert wants). */
 export interface CandleBatch {
   n: number;
+  /** Where each row came from, for error reports: its line in the file (or its index in a JSON `bars` array). */
+  ref: number[];
   ts: number[];
   open: number[];
   high: number[];
@@ -16,10 +19,26 @@ export interface CandleBatch {
   volume: number[];
 }
 
+/**
+ * A rejected row or bar: a CSV row by its 1-based `line`, a JSON bar by its 0-based index in `bars` (`bar`) and the
+ * path of the field at fault (`field`, e.g. `bars[3].high`). Stored as such in `dataset_imports.errors`.
+ */
 export interface RowError {
-  line: number;
+  line?: number;
+  bar?: number;
+  field?: string;
   reason: string;
 }
+
+/** Where an error is, as a person reads it: `line 4` or `bars[3].high`. */
+export function errorWhere(e: RowError): string {
+  if (e.field) return e.field;
+  if (e.bar !== undefined) return `bars[${e.bar}]`;
+  return `line ${e.line ?? '?'}`;
+}
+
+/** Errors in input order (lines, then bar indices). */
+export const byPosition = (a: RowError, b: RowError) => (a.line ?? a.bar ?? 0) - (b.line ?? b.bar ?? 0);
 
 export interface ParseSummary {
   format: CandleFormat;
@@ -56,7 +75,7 @@ export interface ParseOptions {
 const LOOKAHEAD = 16;
 
 function newBatch(): CandleBatch {
-  return { n: 0, ts: [], open: [], high: [], low: [], close: [], volume: [] };
+  return { n: 0, ref: [], ts: [], open: [], high: [], low: [], close: [], volume: [] };
 }
 
 /** Reads one data row; a reason string when it is bad. `out` receives the values. */
@@ -98,12 +117,8 @@ function readRow(fields: string[], p: ColumnPlan, out: Candle): string | null {
     vals[k] = v;
   }
   const [open, high, low, close, volume] = vals;
-  for (let k = 0; k < 4; k++) {
-    if (vals[k] <= 0) return `non-positive price: ${p.header[cols[k]].trim()} = ${vals[k]}`;
-  }
-  if (volume < 0) return `negative volume: ${p.header[idx.volume].trim()} = ${volume}`;
-  if (high < Math.max(open, close)) return `high ${high} < max(open, close) ${Math.max(open, close)}`;
-  if (low > Math.min(open, close)) return `low ${low} > min(open, close) ${Math.min(open, close)}`;
+  const problem = barProblem({ open, high, low, close, volume }, (f) => p.header[idx[f]]?.trim() ?? f);
+  if (problem) return problem.reason;
   out.ts = ts;
   out.open = open;
   out.high = high;
@@ -186,6 +201,7 @@ export async function parseCandles(
     if (first === null || c.ts < first) first = c.ts;
     if (last === null || c.ts > last) last = c.ts;
     if (tsSample.length < 501) tsSample.push(c.ts);
+    batch.ref.push(line);
     batch.ts.push(c.ts);
     batch.open.push(c.open);
     batch.high.push(c.high);
@@ -238,7 +254,7 @@ export async function parseCandles(
   if (batch.n) await onBatch(batch);
 
   if (read === 0) throw badRequest(`file: there is a header (line ${plan.headerLine}) but no data rows`, { reason: 'no-rows' });
-  errors.sort((a, b) => a.line - b.line);
+  errors.sort(byPosition);
   if (valid === 0) {
     const e = errors[0];
     throw badRequest(`file: no valid rows: all ${read} data rows were rejected (first: line ${e.line}: ${e.reason})`, { reason: 'no-valid-rows', errors: errors.slice(0, 20) });

@@ -1,7 +1,20 @@
 import { z } from 'zod';
-import { router, viewerProcedure, engineerProcedure, type Assert, type SameShape } from '../init';
-import { listDatasets, getDataset, listImports, deleteDataset, DatasetSchema, DatasetImportSchema, type Dataset, type DatasetImport } from '../../market/store';
-import { importCandles, ImportOptionsSchema } from '../../market/import';
+import { router, viewerProcedure, engineerProcedure, appendProcedure, type Assert, type SameShape } from '../init';
+import {
+  listDatasets,
+  getDataset,
+  listImports,
+  deleteDataset,
+  withFreshness,
+  DatasetSummarySchema,
+  DatasetImportSchema,
+  ImportErrorSchema,
+  type DatasetSummary,
+  type DatasetImport,
+} from '../../market/store';
+import { importCandles, ImportOptionsSchema, ImportResultSchema, type ImportResult } from '../../market/import';
+import { appendCandles, AppendOptionsSchema, AppendResultSchema, type AppendResult, type JsonBar } from '../../market/append';
+import type { RowError } from '../../market/parse/parse-candles';
 import { datasetFeatures, type FeatureTable, type FeatureTableRow } from '../../market/feature-table';
 import { LabelRuleSchema, type ClassBalance, type LabelRule } from '../../market/labels';
 import { datasetChart, ZChartRequest, type ChartData, type ChartPoint } from '../../market/chart';
@@ -15,11 +28,26 @@ export const MAX_INLINE_CSV_BYTES = 50 * 1024 * 1024;
 // Response schemas. Datasets and import reports already cross the API as JSON-safe rows (ISO timestamps); the
 // chart and feature documents list their keys, with their big per-bar arrays as `z.custom` over the declared types.
 
-export const ZListDatasetsResponse = z.array(DatasetSchema);
-type _Datasets = Assert<SameShape<z.output<typeof ZListDatasetsResponse>, Dataset[]>>;
+export const ZListDatasetsResponse = z.array(DatasetSummarySchema);
+type _Datasets = Assert<SameShape<z.output<typeof ZListDatasetsResponse>, DatasetSummary[]>>;
 
-export const ZDatasetResponse = z.object({ dataset: DatasetSchema, imports: z.array(DatasetImportSchema) });
-type _Dataset = Assert<SameShape<z.output<typeof ZDatasetResponse>, { dataset: Dataset; imports: DatasetImport[] }>>;
+export const ZDatasetResponse = z.object({ dataset: DatasetSummarySchema, imports: z.array(DatasetImportSchema) });
+type _Dataset = Assert<SameShape<z.output<typeof ZDatasetResponse>, { dataset: DatasetSummary; imports: DatasetImport[] }>>;
+
+type _RowError = Assert<SameShape<z.output<typeof ImportErrorSchema>, RowError>>;
+export const ZImportResponse = ImportResultSchema;
+type _Import = Assert<SameShape<z.output<typeof ZImportResponse>, ImportResult>>;
+export const ZAppendResponse = AppendResultSchema;
+type _Append = Assert<SameShape<z.output<typeof ZAppendResponse>, AppendResult>>;
+
+/**
+ * data.append: JSON bars (validated bar by bar inside appendCandles, so a bad bar is reported by index and, unless
+ * `strict`, skipped) or CSV text; exactly one of them.
+ */
+export const ZAppendRequest = AppendOptionsSchema.partial({ strict: true, format: true }).extend({
+  bars: z.array(z.custom<JsonBar>()).optional(),
+  csv: z.string().min(1, 'the file is empty').max(MAX_INLINE_CSV_BYTES, `the file exceeds ${MAX_INLINE_CSV_BYTES} bytes; use POST /api/v1/datasets/{name}/candles`).optional(),
+});
 
 export const ZChartResponse = z.object({
   dataset: z.string(),
@@ -45,7 +73,7 @@ type _Features = Assert<SameShape<z.output<typeof ZFeaturesResponse>, FeatureTab
 export const dataRouter = router({
   list: viewerProcedure.output(ZListDatasetsResponse).query(({ ctx }) => listDatasets(ctx.db)),
   get: viewerProcedure.input(z.object({ name: z.string().min(1) })).output(ZDatasetResponse).query(async ({ ctx, input }) => {
-    const dataset = await getDataset(ctx.db, input.name);
+    const [dataset] = await withFreshness(ctx.db.$client, [await getDataset(ctx.db, input.name)], Date.now());
     return { dataset, imports: await listImports(ctx.db, dataset.name, { limit: 20 }) };
   }),
   chart: viewerProcedure.input(ZChartRequest).output(ZChartResponse).query(({ ctx, input }) => datasetChart(ctx.db, input)),
@@ -56,10 +84,16 @@ export const dataRouter = router({
   /** Imports CSV text (for TypeScript callers; the browser uses the streaming REST upload). */
   import: engineerProcedure
     .input(ImportOptionsSchema.extend({ csv: z.string().min(1, 'the file is empty').max(MAX_INLINE_CSV_BYTES, `the file exceeds ${MAX_INLINE_CSV_BYTES} bytes; use POST /api/v1/datasets`) }))
+    .output(ZImportResponse)
     .mutation(async ({ ctx, input }) => {
       const { csv, ...opts } = input;
       return importCandles(ctx.db, { ...opts, source: Buffer.from(csv, 'utf8'), actor: ctx.actor });
     }),
+  /** Appends closed bars (JSON or CSV text) to an existing dataset: merge, idempotent, conflicts listed; answers the report with freshness. */
+  append: appendProcedure
+    .input(ZAppendRequest)
+    .output(ZAppendResponse)
+    .mutation(({ ctx, input }) => appendCandles(ctx.db, input, ctx.actor)),
   delete: engineerProcedure.input(z.object({ name: z.string().min(1) })).mutation(async ({ ctx, input }) => {
     const r = await deleteDataset(ctx.db, input.name);
     if (!r.deleted) throw notFound(`No dataset named '${input.name}'.`);

@@ -3,7 +3,8 @@ import { notFound } from 'next/navigation';
 import { TRPCError } from '@trpc/server';
 import { serverCaller } from '../../../_trpc/server';
 import { PageHead } from '@/components/ui/PageHead';
-import { dateTime } from '@/components/charts/format';
+import { dateTime, lateBy } from '@/components/charts/format';
+import { FreshnessBadge } from '@/components/ui/FreshnessBadge';
 import { PriceChart } from '@/components/charts/PriceChart';
 import { LabelDistribution } from '@/components/charts/LabelDistribution';
 
@@ -46,6 +47,19 @@ export default async function DatasetPage({ params }: { params: Promise<{ name: 
             <h2>Dataset</h2>
             <table>
               <tbody>
+                <tr>
+                  <th>Freshness</th>
+                  <td data-testid="dataset-freshness">
+                    <FreshnessBadge f={d.freshness} />
+                    {d.freshness ? (
+                      <div className="muted" style={{ fontSize: 12, marginTop: 4 }}>
+                        last bar {dateTime(d.freshness.lastBar)} (closed {dateTime(d.freshness.lastBarClose)}) · next due {dateTime(d.freshness.expectedNext)} UTC · stale{' '}
+                        {lateBy(d.freshness.graceMs)} after that
+                        {d.freshness.clock === 'weekdays' ? ' · weekdays clock (no Saturday bars: weekends do not count)' : ''}
+                      </div>
+                    ) : null}
+                  </td>
+                </tr>
                 <tr>
                   <th>Source format</th>
                   <td>{d.source}</td>
@@ -96,8 +110,8 @@ export default async function DatasetPage({ params }: { params: Promise<{ name: 
                           <summary>{i.skipped.toLocaleString()}</summary>
                           <ul style={{ margin: '4px 0 0', paddingLeft: 16 }}>
                             {i.errors.slice(0, 20).map((e) => (
-                              <li key={`${e.line}-${e.reason}`}>
-                                line {e.line}: {e.reason}
+                              <li key={`${e.line ?? e.field}-${e.reason}`}>
+                                {e.field ?? `line ${e.line}`}: {e.reason}
                               </li>
                             ))}
                           </ul>
