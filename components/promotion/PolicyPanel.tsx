@@ -92,6 +92,9 @@ export function PolicyPanel({ state, canEdit, checks }: { state: PromotionState;
             <label>
               <input type="checkbox" checked={d.firstBecomesChampion} onChange={(e) => edit({ ...d, firstBecomesChampion: e.target.checked })} /> a model&apos;s first version that passes the gate becomes champion with 100 %
             </label>
+            <label>
+              <input type="checkbox" checked={d.autoPromote} onChange={(e) => edit({ ...d, autoPromote: e.target.checked })} /> promote a challenger to champion once it is significantly better on live outcomes (always-valid test, α {policy.autoPromote?.alpha ?? 0.05})
+            </label>
           </div>
           {'errors' in parsed ? (
             <div className="error" role="alert">

@@ -3,7 +3,7 @@ import { CANARY_DEFAULTS, canaryConfigOf, canaryDraftOf, parseSteps, policyDirty
 import { actionLabel, describeChange, dueIn, policyText } from './describe';
 import type { Policy, Snapshot } from './types';
 
-const POLICY: Policy = { mode: 'fixed', percent: 10, shadowSample: 1, firstBecomesChampion: true };
+const POLICY: Policy = { mode: 'fixed', percent: 10, shadowSample: 1, firstBecomesChampion: true, autoPromote: { enabled: false, metric: 'accuracy', alpha: 0.05 } };
 const ref = (version: number) => ({ versionId: `id-${version}`, version });
 
 describe('canary settings', () => {
@@ -29,7 +29,7 @@ describe('new-version policy', () => {
   it('keeps the settings of modes not chosen, and validates only the chosen one', () => {
     const current: Policy = { ...POLICY, canary: { ...CANARY_DEFAULTS, steps: [20, 100] } };
     const d = { ...policyDraftOf(current), mode: 'shadow' as const, shadowPercent: '25', percent: 'oops' };
-    expect(policyOf(d, current)).toEqual({ policy: { mode: 'shadow', percent: 10, shadowSample: 0.25, firstBecomesChampion: true, canary: { ...CANARY_DEFAULTS, steps: [20, 100] } } });
+    expect(policyOf(d, current)).toEqual({ policy: { mode: 'shadow', percent: 10, shadowSample: 0.25, firstBecomesChampion: true, autoPromote: { enabled: false, metric: 'accuracy', alpha: 0.05 }, canary: { ...CANARY_DEFAULTS, steps: [20, 100] } } });
     expect(policyOf({ ...d, mode: 'fixed' }, current)).toEqual({ errors: ['fixed share (%): give a number'] });
     expect(policyDirty(policyDraftOf(current), current)).toBe(false);
     expect(policyDirty(d, current)).toBe(true);

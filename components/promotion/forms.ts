@@ -85,6 +85,8 @@ export interface PolicyDraft {
   /** Percent of requests mirrored to a shadow (the policy stores a fraction). */
   shadowPercent: string;
   firstBecomesChampion: boolean;
+  /** Promote a challenger that is significantly better on live outcomes (metric and α kept as stored). */
+  autoPromote: boolean;
   canary: CanaryDraft;
 }
 
@@ -94,6 +96,7 @@ export function policyDraftOf(p: Policy): PolicyDraft {
     percent: String(p.percent),
     shadowPercent: String(Math.round(p.shadowSample * 1000) / 10),
     firstBecomesChampion: p.firstBecomesChampion,
+    autoPromote: p.autoPromote?.enabled ?? false,
     canary: canaryDraftOf(p.canary),
   };
 }
@@ -117,7 +120,8 @@ export function policyOf(d: PolicyDraft, current: Policy): { policy: PolicyInput
   if ('config' in c) canary = c.config as CanaryConfig;
   else if (d.mode === 'canary') errors.push(...c.errors);
   if (errors.length) return { errors };
-  return { policy: { mode: d.mode, percent, shadowSample, firstBecomesChampion: d.firstBecomesChampion, ...(canary ? { canary } : {}) } };
+  const autoPromote = { ...(current.autoPromote ?? { metric: 'accuracy' as const, alpha: 0.05 }), enabled: d.autoPromote };
+  return { policy: { mode: d.mode, percent, shadowSample, firstBecomesChampion: d.firstBecomesChampion, autoPromote, ...(canary ? { canary } : {}) } };
 }
 
 /** Whether a policy draft differs from the stored policy. */

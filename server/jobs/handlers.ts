@@ -5,6 +5,7 @@ import { config } from '../config';
 import { executeRun } from '../training/pipeline';
 import { applyNewVersionPolicy } from '../promotion/actions';
 import { runOutcomeJob } from '../outcomes/resolve';
+import { autoPromoteTick } from '../promotion/auto';
 import { buildReference } from '../drift/profile';
 import { scheduledDriftTick } from '../drift/retrain';
 import { reapStaleRuns } from '../training/runs';
@@ -83,7 +84,9 @@ async function driftCheck(_data: unknown, ctx: JobContext) {
 async function outcomes(_data: unknown, ctx: JobContext) {
   const r = await runOutcomeJob(ctx.db);
   if (r.collected.scanned || r.resolved.resolved) ctx.log.info(r, 'outcomes');
-  return r;
+  // New outcomes may make a challenger significantly better: models whose policy allows it promote it.
+  const promoted = r.resolved.resolved ? await autoPromoteTick(ctx.db, ctx.log) : [];
+  return { ...r, promoted };
 }
 
 /** Queue name → handler. Domain folders register theirs here (training, evaluation, drift checks, …). */

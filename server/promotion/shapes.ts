@@ -51,6 +51,13 @@ export const ZNewVersionPolicy = z.strictObject({
   canary: ZCanaryConfig.optional(),
   /** A model's first version that passes the gate becomes champion with 100 %. */
   firstBecomesChampion: z.boolean().default(true),
+  /**
+   * Promote a challenger with traffic to champion once it is significantly better than the champion on live outcomes
+   * (the always-valid mSPRT of server/outcomes/live.ts, checked after each outcome job). Off by default.
+   */
+  autoPromote: z
+    .strictObject({ enabled: z.boolean().default(false), metric: z.enum(['accuracy', 'return']).default('accuracy'), alpha: z.number().gt(0).max(0.2).default(0.05) })
+    .default({ enabled: false, metric: 'accuracy', alpha: 0.05 }),
 });
 export type NewVersionPolicy = z.output<typeof ZNewVersionPolicy>;
 export const DEFAULT_POLICY: NewVersionPolicy = ZNewVersionPolicy.parse({});
