@@ -96,6 +96,10 @@ describe('drift → retrain → canary, with a real worker', () => {
     // A second report the same day: retraining is held back by the cool-down.
     const again = await driftAndMaybeRetrain(db, { model: 'signals', dataset: 'eur-h1', bars: 500 }, { actor: 'schedule', trigger: 'schedule' });
     expect(again.body.retraining).toMatchObject({ started: false, reason: expect.stringMatching(/cool-down of 24 h has not passed/) });
+    // Without a cool-down, the daily cap (1) still holds it back.
+    await setDriftPolicy(db, { model: 'signals', policy: { ...DEFAULT_DRIFT_POLICY, thresholds: { ...DEFAULT_DRIFT_POLICY.thresholds, datasetShare: 0.3 }, retrain: { on: 'dataset_drift', cooldownHours: 0, maxPerDay: 1, trainingBars: 3000 } } }, 'user:t');
+    const capped = await driftAndMaybeRetrain(db, { model: 'signals', version: 1, dataset: 'eur-h1', bars: 500 }, { actor: 'schedule', trigger: 'schedule' });
+    expect(capped.body.retraining).toMatchObject({ started: false, reason: expect.stringMatching(/reach the cap of 1/) });
 
     // No traffic reaches the canary: its step fails min_requests and (threshold 1) it rolls back by itself.
     const due = Date.parse(v.snapshot.canary!.nextCheckAt!);

@@ -11,6 +11,7 @@ import { addPlainVersion } from '../testing/versions';
 import type { Db } from '../db/client';
 import { setSplit, promote, setAlias, setPolicy, setShadow, canaryStart, canaryControl, rollback, history, applyNewVersionPolicy, promotionView, promotionOverview, resolveBareVersion } from './actions';
 import { routingTable } from './traffic';
+import { userCaller, apiKeyCaller } from '../trpc/test-helpers';
 
 let db: Db;
 const ids: Record<string, string> = {};
@@ -143,5 +144,21 @@ describe('promotion actions', () => {
     expect(e.code).toBe('BAD_REQUEST');
     expect(e.message).toMatch(/several models exist \(lonely, signals\)/);
     expect(await resolveBareVersion(db, 'v2', 'signals')).toEqual({ model: 'signals', version: 2 });
+  });
+});
+
+describe('who may change promotion state', () => {
+  it('analysts and predict/read keys read but get 403 on every change; promote keys and engineers change', async () => {
+    const analyst = await userCaller(db, 'analyst');
+    expect((await analyst.promotion.state({ model: 'signals' })).model).toBe('signals');
+    await expect(analyst.promotion.setSplit({ model: 'signals', comment: 'x', split: [{ version: 2, percent: 100 }] })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(analyst.promotion.canary.start({ model: 'signals', version: 3, comment: 'x' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    const { caller: predictKey } = await apiKeyCaller(db, ['predict', 'read']);
+    await expect(predictKey.promotion.rollback({ model: 'signals', to: 1, comment: 'x' })).rejects.toMatchObject({ code: 'FORBIDDEN', message: expect.stringMatching(/'train' scope/) });
+    const { caller: promoteKey } = await apiKeyCaller(db, ['promote']);
+    const r = await promoteKey.promotion.setAlias({ model: 'signals', alias: 'staging', version: 3, comment: 'stage v3' });
+    expect(r.snapshot.aliases.staging.version).toBe(3);
+    const engineer = await userCaller(db, 'engineer');
+    await expect(engineer.promotion.setSplit({ model: 'signals', split: [{ version: 2, percent: 100 }] })).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/comment/) });
   });
 });
