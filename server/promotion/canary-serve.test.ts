@@ -92,6 +92,11 @@ describe('promotion with a real serve process', () => {
     expect((await call('traffic_percentage=150')).status).toBe(400);
     const [h] = await history(db, { model: 'signals', limit: 1 });
     expect(h).toMatchObject({ actor: 'apikey:trainer', action: 'promote', comment: expect.stringMatching(/traffic_percentage=50/) });
+    // The same with the model in the path, and a comment.
+    const { POST: byModel } = await import('../../app/api/v1/models/[model]/[version]/promote/route');
+    const r2 = await byModel(new Request('http://x/api/v1/models/signals/v2/promote?traffic_percentage=40&comment=less', { method: 'POST', headers: { authorization: `Bearer ${promoteKey}` } }));
+    expect(await r2.json()).toMatchObject({ result: { model: 'signals', model_version: 'v2', traffic_percentage: 40, split: [{ model_version: 'v1', traffic_percentage: 60 }, { model_version: 'v2', traffic_percentage: 40 }] } });
+    expect((await history(db, { model: 'signals', limit: 1 }))[0].comment).toBe('less');
   });
 
   it('swapping the champion under load: every request meets exactly one version, none fails', async () => {

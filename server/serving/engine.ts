@@ -331,6 +331,22 @@ export class InferenceEngine {
 
   // --- prediction --------------------------------------------------------------------------------------------------
 
+  /** One version's probabilities for a bar: its window, its model input, the cache (by version and input), the batcher. */
+  private async compute(
+    v: LoadedVersion,
+    a: { raw: Float64Array; unknown: Uint8Array | null; clientWindow: PredictRequest['window']; history: Awaited<ReturnType<SymbolHistory['rows']>>; barTime: number },
+  ): Promise<{ probs: Float32Array; inputHash: string; cacheHit: boolean; stepsReal: number }> {
+    const { steps, stepsReal } = assembleWindow({ current: a.raw, T: v.window, clientWindow: a.clientWindow, history: a.history, barTime: a.barTime });
+    const x = buildModelInput({ steps, current: a.raw, unknown: a.unknown, scaler: v.scaler, inputMedians: v.inputMedians });
+    const inputHash = crypto.createHash('sha1').update(Buffer.from(x.buffer)).digest('base64url').slice(0, 22);
+    const cacheKey = `${v.id}:${inputHash}`;
+    const hit = this.cache.get(cacheKey);
+    if (hit) return { probs: hit, inputHash, cacheHit: true, stepsReal };
+    const probs = await v.batcher.submit(x);
+    this.cache.set(cacheKey, probs);
+    return { probs, inputHash, cacheHit: false, stepsReal };
+  }
+
   /** Validates and answers one request (throws DomainError 4xx/503 for bad input or no model). */
   async predict(input: unknown): Promise<PredictResponse> {
     const t0 = performance.now();
@@ -360,17 +376,8 @@ export class InferenceEngine {
     if (bar.imputed.length && (req.strict || this.opts.strict)) {
       throw badRequest(`indicators: missing ${bar.imputed.join(', ')} (strict mode does not impute)`, { field: `indicators.${bar.imputed[0]}`, missing: bar.imputed });
     }
-    const { steps, stepsReal } = assembleWindow({ current: bar.raw, T: v.window, clientWindow: req.window, history, barTime });
-    const x = buildModelInput({ steps, current: bar.raw, unknown: bar.imputedFrom === 'training_input_medians' ? bar.unknown : null, scaler: v.scaler, inputMedians: v.inputMedians });
-
-    const inputHash = crypto.createHash('sha1').update(Buffer.from(x.buffer)).digest('base64url').slice(0, 22);
-    const cacheKey = `${v.id}:${inputHash}`;
-    let probs = this.cache.get(cacheKey);
-    const cacheHit = probs !== undefined;
-    if (!probs) {
-      probs = await v.batcher.submit(x);
-      this.cache.set(cacheKey, probs);
-    } else this.stats.cacheHits++;
+    const { probs, inputHash, cacheHit, stepsReal } = await this.compute(v, { raw: bar.raw, unknown: bar.imputedFrom === 'training_input_medians' ? bar.unknown : null, clientWindow: req.window, history, barTime });
+    if (cacheHit) this.stats.cacheHits++;
 
     const signal = toSignal(probs);
     const ms = Math.round((performance.now() - t0) * 1000) / 1000;
@@ -468,16 +475,7 @@ export class InferenceEngine {
     const t0 = performance.now();
     try {
       const v = this.versions.get(sh.versionId) ?? (await this.ensureLoaded(sh.versionId));
-      const { steps, stepsReal } = assembleWindow({ current: input.raw, T: v.window, clientWindow: input.req.window, history: input.history, barTime: input.barTime });
-      const x = buildModelInput({ steps, current: input.raw, unknown: input.unknown, scaler: v.scaler, inputMedians: v.inputMedians });
-      const inputHash = crypto.createHash('sha1').update(Buffer.from(x.buffer)).digest('base64url').slice(0, 22);
-      const cacheKey = `${v.id}:${inputHash}`;
-      let probs = this.cache.get(cacheKey);
-      const cacheHit = probs !== undefined;
-      if (!probs) {
-        probs = await v.batcher.submit(x);
-        this.cache.set(cacheKey, probs);
-      }
+      const { probs, inputHash, cacheHit, stepsReal } = await this.compute(v, { raw: input.raw, unknown: input.unknown, clientWindow: input.req.window, history: input.history, barTime: input.barTime });
       const signal = toSignal(probs);
       const ms = Math.round((performance.now() - t0) * 1000) / 1000;
       this.shadowStats.mirrored++;

@@ -1,7 +1,5 @@
 import { appDb } from '@/server/db/app';
-import { restHandler } from '@/server/http/rest';
-import { promoteFromRest } from '@/server/promotion/actions';
-import { PROMOTE } from '@/server/promotion/access';
+import { promoteRoute } from '@/server/promotion/rest';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
@@ -10,11 +8,4 @@ export const dynamic = 'force-dynamic';
  * The trading team's `POST /models/{model_version}/promote?traffic_percentage=N` (next.config.mjs rewrites it here):
  * a bare `vN` names the only model, or `?model=` says which.
  */
-export const POST = restHandler({
-  need: PROMOTE,
-  getDb: () => appDb().db,
-  run: async ({ db, actor, req }) => {
-    const version = decodeURIComponent(new URL(req.url).pathname.split('/').at(-1) ?? '');
-    return promoteFromRest(db, { version }, Object.fromEntries(new URL(req.url).searchParams), actor);
-  },
-});
+export const POST = promoteRoute(() => appDb().db, (p) => ({ version: p.at(-1) ?? '' }));

@@ -1,7 +1,5 @@
 import { appDb } from '@/server/db/app';
-import { restHandler } from '@/server/http/rest';
-import { promoteFromRest } from '@/server/promotion/actions';
-import { PROMOTE } from '@/server/promotion/access';
+import { promoteRoute } from '@/server/promotion/rest';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
@@ -10,12 +8,4 @@ export const dynamic = 'force-dynamic';
  * POST /api/v1/models/{model}/{version}/promote?traffic_percentage=N[&comment=…&revision=R] — the version gets N % of the
  * model's traffic and the champion the rest; 100 makes it champion. Answers `{ status, message, result }`.
  */
-export const POST = restHandler({
-  need: PROMOTE,
-  getDb: () => appDb().db,
-  run: async ({ db, actor, req }) => {
-    const parts = new URL(req.url).pathname.split('/');
-    const [model, version] = parts.slice(-3, -1).map(decodeURIComponent);
-    return promoteFromRest(db, { model, version }, Object.fromEntries(new URL(req.url).searchParams), actor);
-  },
-});
+export const POST = promoteRoute(() => appDb().db, (p) => ({ model: p.at(-3), version: p.at(-2) ?? '' }));
