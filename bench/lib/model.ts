@@ -33,14 +33,20 @@ export interface TrainedVersion {
 }
 
 /** Trains one version of MODEL on an imported dataset (the model's new-version policy decides its traffic). */
-export async function trainVersion(db: Db, opts: { dataset: string; epochs: number; seed: number; bench: string }): Promise<TrainedVersion> {
+export async function trainVersion(
+  db: Db,
+  opts: { dataset: string; epochs: number; seed: number; bench: string; modelType?: TrainRequestInput['modelType']; window?: number; units?: number },
+): Promise<TrainedVersion> {
+  const modelType = opts.modelType ?? 'lstm';
+  const window = opts.window ?? T;
+  const units = opts.units ?? UNITS;
   const quiet = logger().child({ bench: opts.bench });
   const req: TrainRequestInput = {
     dataset: opts.dataset,
     modelName: MODEL,
-    modelType: 'lstm',
-    units: UNITS,
-    window: T,
+    modelType,
+    units,
+    window,
     epochs: opts.epochs,
     patience: opts.epochs,
     seed: opts.seed,
@@ -51,7 +57,7 @@ export async function trainVersion(db: Db, opts: { dataset: string; epochs: numb
   const out = await executeRun(db, run.id, { workerId: 'bench', log: quiet, onRegistered: (v) => applyNewVersionPolicy(db, v) });
   const seconds = (performance.now() - t0) / 1000;
   if (out.status !== 'succeeded' || !out.version) throw new Error(`training failed: ${out.error ?? out.status}`);
-  log(`trained ${MODEL} v${out.version.version} (LSTM, T=${T}, ${UNITS} units, ${opts.epochs} epoch${opts.epochs > 1 ? 's' : ''}) on ${opts.dataset} in ${seconds.toFixed(1)} s → ${out.version.status}`);
+  log(`trained ${MODEL} v${out.version.version} (${modelType === 'logreg' ? `logreg, T=${window}` : `${modelType.toUpperCase()}, T=${window}, ${units} units`}, ${opts.epochs} epoch${opts.epochs > 1 ? 's' : ''}) on ${opts.dataset} in ${seconds.toFixed(1)} s → ${out.version.status}`);
   const versionId = out.version.status === 'candidate' ? (await getVersion(db, MODEL, out.version.version)).id : '';
   return { versionId, version: out.version.version, status: out.version.status, dataset: opts.dataset, trainSeconds: seconds };
 }

@@ -145,11 +145,12 @@ async function sampleRequests(db: Db, model: string, profile: DriftProfile, from
   let last = 0;
   for (;;) {
     const r = await db.$client.query({
-      text: `select id, features from prediction_log where model_name = $1 and not shadow and at >= to_timestamp($2 / 1000.0) and at < to_timestamp($3 / 1000.0) and id > $4 and features is not null order by id limit 5000`,
+      // Features as one string (much cheaper to read than pg's array parser: a measured third of the report's time).
+      text: `select id, array_to_string(features, ',', 'NaN') as f from prediction_log where model_name = $1 and not shadow and at >= to_timestamp($2 / 1000.0) and at < to_timestamp($3 / 1000.0) and id > $4 and features is not null order by id limit 5000`,
       values: [model, from, to, last],
     });
-    for (const row of r.rows as { id: string; features: (number | null)[] }[]) {
-      const raw = Float64Array.from(row.features, (v) => (v === null ? NaN : v));
+    for (const row of r.rows as { id: string; f: string }[]) {
+      const raw = Float64Array.from(row.f.split(','), Number);
       if (raw.length !== FEATURE_COUNT) continue;
       x.fill(NaN);
       transformInto(raw, 0, x, 0);

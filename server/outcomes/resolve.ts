@@ -46,15 +46,18 @@ export async function collectOutcomes(db: Db, opts: { batch?: number; maxRows?: 
       if (to <= from) return { scanned: 0, outcomes: 0, lastId: from };
       // Bar of each prediction: the version's bar length from its lineage (the training dataset's timeframe).
       const ins = await tx.execute(sql`
-        with rows as (
+        with bars as materialized (
+          -- Each version's bar length once (its lineage is a large TOASTed jsonb: never read it per log row).
+          select v.id, (v.lineage->'dataset'->'candles'->>'barMs')::float8 as bar_ms
+          from model_versions v where v.id in (select distinct version_id from prediction_log where id > ${from} and id <= ${to})
+        ), rows as (
           select p.id, p.version_id, p.model_name, p.version, upper(p.symbol) as symbol, p.direction, p.confidence, p.shadow, p.at,
             case when p.bar_time is not null
-              then p.bar_time - make_interval(secs => (v.lineage->'dataset'->'candles'->>'barMs')::float8 / 1000)
-              else to_timestamp(floor(extract(epoch from p.at) * 1000 / (v.lineage->'dataset'->'candles'->>'barMs')::float8)
-                                * (v.lineage->'dataset'->'candles'->>'barMs')::float8 / 1000)
+              then p.bar_time - make_interval(secs => b.bar_ms / 1000)
+              else to_timestamp(floor(extract(epoch from p.at) * 1000 / b.bar_ms) * b.bar_ms / 1000)
             end as bar_ts
-          from prediction_log p join model_versions v on v.id = p.version_id
-          where p.id > ${from} and p.id <= ${to} and (v.lineage->'dataset'->'candles'->>'barMs') is not null
+          from prediction_log p join bars b on b.id = p.version_id
+          where p.id > ${from} and p.id <= ${to} and b.bar_ms is not null
         ), firsts as (
           select distinct on (version_id, symbol, bar_ts) version_id, symbol, bar_ts, model_name, version, direction, confidence, shadow, at,
             count(*) over (partition by version_id, symbol, bar_ts) as n
