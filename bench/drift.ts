@@ -53,9 +53,8 @@ import { buildModelInput } from '../server/serving/input';
 import { runDrift } from '../server/drift/report';
 import { collectOutcomes, resolveOutcomes } from '../server/outcomes/resolve';
 import { BATCH_BUCKETS, LATENCY_BUCKETS_MS } from '../server/monitoring/histogram';
-import { closeProducerBosses } from '../server/jobs/queue';
 import { num } from './lib/args';
-import { benchDatabase, cleanUpOnSignals, cleanups, embeddedPgPids, runCleanups } from './lib/proc';
+import { benchDatabase, runBench, cleanups, embeddedPgPids } from './lib/proc';
 import { MODEL, SYMBOL, DATASET, trainVersion } from './lib/model';
 import { treeCpu, cpuDelta, machineBusyMs, r2 } from './lib/load';
 import { summarizeProfile } from './lib/cpuprofile';
@@ -337,17 +336,10 @@ export async function main(args: string[]): Promise<void> {
   if (B > 2160) throw new Error(`--days ${days}: a drift report covers at most 90 days (hours ≤ 2,160)`);
   if (B + 3000 > bars) throw new Error(`--bars ${bars} leaves fewer than 3,000 bars for training before the last ${B} (--days ${days})`);
 
-  cleanUpOnSignals();
-  try {
-    await run();
-  } finally {
-    await closeProducerBosses().catch(() => {});
-    await runCleanups();
-  }
+  await runBench('bench drift', run);
 
   async function run() {
     const load0 = os.loadavg();
-    log(`bench drift: ${os.cpus().length} cores, load average ${load0.map((v) => v.toFixed(2)).join(' ')}; node ${process.version}`);
     log(`plan: ${fmt(bars)} hourly bars (last ${fmt(B)} = ${days} days appended after training), ${fmt(rows)} logged predictions over those ${fmt(B)} bars (~${fmt(rows / B)} per bar)`);
 
     // 1. database, candles, one version, its reference ---------------------------------------------------------------------

@@ -59,7 +59,6 @@ import { freePort } from '../server/db/embedded';
 import { TRANSFORMED_COUNT } from '../server/market/transform';
 import { loadVersionPredictor } from '../server/registry/versions';
 import { createApiKey } from '../server/auth/apikeys';
-import { closeProducerBosses } from '../server/jobs/queue';
 import { initTf } from '../server/ml/backend';
 import { createRng } from '../server/ml/random';
 import { logger } from '../server/log';
@@ -67,7 +66,7 @@ import { InferenceEngine, engineOptionsFromEnv } from '../server/serving/engine'
 import { burst, closedLoop, rampProfile, watchCpu, r2, Samples, type ClosedLoopResult, type RampResult } from './lib/load';
 import { summarizeProfile, type ProfileSummary } from './lib/cpuprofile';
 import { arg, num } from './lib/args';
-import { HOST, ROOT, benchDatabase, cleanUpOnSignals, cleanups, embeddedPgPids, getJson, runCleanups, startChild, waitReady, type Child } from './lib/proc';
+import { HOST, ROOT, benchDatabase, runBench, cleanups, embeddedPgPids, getJson, startChild, waitReady, type Child } from './lib/proc';
 import { SYMBOL, MODEL, T, UNITS, featureRequests, trainModel } from './lib/model';
 
 const require = createRequire(import.meta.url);
@@ -199,18 +198,10 @@ export async function main(args: string[]): Promise<void> {
   const noBuild = args.includes('--no-build');
   const predictPath = arg(args, '--path') ?? '/predict';
 
-  cleanUpOnSignals();
-
-  try {
-    await run();
-  } finally {
-    await closeProducerBosses().catch(() => {});
-    await runCleanups();
-  }
+  await runBench(`bench serve${quick ? ' --quick' : ''}`, run);
 
   async function run() {
     const load0 = os.loadavg();
-    log(`bench serve${quick ? ' --quick' : ''}: ${os.cpus().length} cores, load average ${load0.map((v) => v.toFixed(2)).join(' ')}; node ${process.version}`);
     log(`phases: ${warmup} s warm-up + ${seconds} s at ${connections} connections; load profile: 1→${users} users over ${rampSeconds} s, hold ${holdSeconds} s`);
 
     // 1. database, data, model, key -------------------------------------------------------------------------------------

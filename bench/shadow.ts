@@ -45,10 +45,9 @@ import { openDb } from '../server/db/client';
 import { freePort } from '../server/db/embedded';
 import { setPolicy, setShadow } from '../server/promotion/actions';
 import { createApiKey } from '../server/auth/apikeys';
-import { closeProducerBosses } from '../server/jobs/queue';
 import { closedLoop, rampProfile, watchCpu, r2 } from './lib/load';
 import { num } from './lib/args';
-import { HOST, ROOT, benchDatabase, cleanUpOnSignals, cleanups, embeddedPgPids, getJson, runCleanups, startChild, waitReady } from './lib/proc';
+import { HOST, ROOT, benchDatabase, runBench, cleanups, embeddedPgPids, getJson, startChild, waitReady } from './lib/proc';
 import { SYMBOL, MODEL, T, UNITS, featureRequests, trainModel, trainVersion } from './lib/model';
 import { pairedStats, spreadPct } from './lib/stats';
 
@@ -109,17 +108,10 @@ export async function main(args: string[]): Promise<void> {
   const LEVELS: Level[] = args.includes('--no-paced') ? ['heavy', 'light'] : ['heavy', 'light', 'paced'];
   const levelName = (l: Level) => (l === 'paced' ? `paced ${levels.paced}/s` : `${l} ${levels[l]}c`);
 
-  cleanUpOnSignals();
-  try {
-    await run();
-  } finally {
-    await closeProducerBosses().catch(() => {});
-    await runCleanups();
-  }
+  await runBench('bench shadow', run);
 
   async function run() {
     const load0 = os.loadavg();
-    log(`bench shadow: ${os.cpus().length} cores, load average ${load0.map((v) => v.toFixed(2)).join(' ')}; node ${process.version}`);
     log(`phases: ${rounds} rounds × (shadow off, on) × (${LEVELS.map(levelName).join(', ')}), each ${warmup} s warm-up + ${seconds} s, cache misses (every request distinct)`);
 
     // 1. database, data, two versions, key ------------------------------------------------------------------------------

@@ -1,3 +1,5 @@
+import { closeProducerBosses } from '../../server/jobs/queue';
+import os from 'node:os';
 /**
  * Child processes and clean-up for the benchmarks that start servers (bench/serve.ts, bench/shadow.ts): every child
  * and the scratch database register a clean-up, run at the end, on failure and on Ctrl-C / SIGTERM.
@@ -112,5 +114,21 @@ export async function waitReady(child: Child, port: number, timeoutMs: number) {
     }
     if (Date.now() > deadline) throw new Error(`${child.name} not ready on port ${port} after ${timeoutMs / 1000} s (${last}):\n${child.tail().split('\n').slice(-25).join('\n')}`);
     await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+/**
+ * A bench's body with the common frame: the machine line (cores, load average, node) first, child processes and
+ * scratch databases cleaned up on exit and on Ctrl-C.
+ */
+export async function runBench(label: string, body: () => Promise<void>): Promise<void> {
+  cleanUpOnSignals();
+  try {
+    const load0 = os.loadavg();
+    console.log(`${label}: ${os.cpus().length} cores, load average ${load0.map((v) => v.toFixed(2)).join(' ')}; node ${process.version}`);
+    await body();
+  } finally {
+    await closeProducerBosses().catch(() => {});
+    await runCleanups();
   }
 }

@@ -1,3 +1,5 @@
+// Named 0-… so it runs first: spec files run in name order against one server and database, and this one checks
+// the state of a fresh install (e.g. /predict answers 503 before any model is trained).
 import { test, expect } from '@playwright/test';
 import { ADMIN, login, shoot } from './helpers';
 
