@@ -70,7 +70,7 @@ describe('metrics from real serve processes', () => {
     await importCandles(db, { source: Buffer.from(toCsv(plantedSignalCandles(4000, 3), 'mt-comma')), dataset: 'planted', symbol: 'EURUSD', actor: 'test' });
     const r = await startRun(db, { dataset: 'planted', modelName: 'signals', modelType: 'lstm', units: 16, window: 16, epochs: 4, batchSize: 64, patience: 3, seed: 7 } as TrainRequestInput, 'user:t', { enqueue: false });
     const out = await executeRun(db, r.id, { workerId: 'test', log: logger(), onRegistered: (v) => applyNewVersionPolicy(db, v) });
-    expect(out.version?.status).toBe('candidate');
+    expect(out.version?.status, out.error).toBe('candidate');
     key = (await createApiKey(db, { name: 'trading-app', scopes: ['predict'] }, 'test')).key;
     readKey = (await createApiKey(db, { name: 'prometheus', scopes: ['read'] }, 'test')).key;
     [a, b, c, workerMetricsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];

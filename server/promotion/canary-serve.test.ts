@@ -69,7 +69,7 @@ describe('promotion with a real serve process', () => {
     key = (await createApiKey(db, { name: 'trading-app', scopes: ['predict'] }, 'test')).key;
     promoteKey = (await createApiKey(db, { name: 'trainer', scopes: ['promote'] }, 'test')).key;
     port = await freePort();
-    serve = spawnTs('server/bin/serve.ts', [], { DATABASE_URL: t.url, INFERENCE_PORT: String(port), HOSTNAME: '127.0.0.1', SERVE_WORKERS: '1', MONITORING_INTERVAL_SECONDS: '1' });
+    serve = spawnTs('server/bin/serve.ts', [], { DATABASE_URL: t.url, INFERENCE_PORT: String(port), HOSTNAME: '127.0.0.1', SERVE_WORKERS: '1', MONITORING_INTERVAL_SECONDS: '1', SERVING_SHADOW_MAX_BUSY: '1' }); // mirror every request here (shedding under load is tested in routing.test.ts)
     await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => null))?.ok, 60_000, 'serve');
   }, 240_000);
   afterAll(async () => {

@@ -25,7 +25,7 @@ describe('serve processes', () => {
   const train = async (seed = 7) => {
     const r = await startRun(db, { dataset: 'planted', modelName: 'signals', modelType: 'lstm', units: 16, window: 16, epochs: 6, batchSize: 64, patience: 3, seed } as TrainRequestInput, 'user:t', { enqueue: false });
     const out = await executeRun(db, r.id, { workerId: 'test', log: logger(), onRegistered: (v) => applyNewVersionPolicy(db, v) });
-    expect(out.version?.status).toBe('candidate');
+    expect(out.version?.status, out.error).toBe('candidate');
     return out.version!;
   };
   const call = (port: number, path: string, init: RequestInit & { key?: string } = {}) =>
