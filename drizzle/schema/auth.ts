@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { pgTable, text, timestamp, uuid, index, uniqueIndex, jsonb, bigserial } from 'drizzle-orm/pg-core';
+import { pgTable, text, timestamp, uuid, index, uniqueIndex, jsonb, bigserial, integer, varchar, bigint } from 'drizzle-orm/pg-core';
 import type { AuditDetails } from './shapes';
 
 /** Roles, from least to most privileged. `viewer` procedures accept analyst and up. */
@@ -56,6 +56,8 @@ export const apiKeys = pgTable(
     expiresAt: timestamp('expires_at', { withTimezone: true }),
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
     lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+    /** Requests per minute this key may make (shared by every replica); null = the default (RATE_LIMIT_KEY_PER_MINUTE). */
+    rateLimitPerMinute: integer('rate_limit_per_minute'),
   },
   (t) => [uniqueIndex('api_keys_hash_idx').on(t.keyHash)],
 );
@@ -71,9 +73,27 @@ export const auditLog = pgTable(
     action: text('action').notNull(),
     target: text('target'),
     details: jsonb('details').$type<AuditDetails>(),
+    /** `ok` (the action happened), `denied` (authorization refused it), `failed` (e.g. a wrong password). */
+    outcome: text('outcome', { enum: ['ok', 'denied', 'failed'] }).notNull().default('ok'),
+    /** The caller's address and user agent, when the action came over HTTP. */
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+    /** The API key's id (key names are not unique). */
+    apiKeyId: uuid('api_key_id'),
+    requestId: text('request_id'),
   },
-  (t) => [index('audit_log_at_idx').on(t.at)],
+  (t) => [index('audit_log_at_idx').on(t.at), index('audit_log_action_idx').on(t.action, t.at), index('audit_log_actor_idx').on(t.actor, t.at)],
 );
+
+/**
+ * Counters of rate-limiter-flexible's PostgreSQL store (login throttling, per-key and per-user request limits), shared
+ * by every replica. Its own layout: `key` is `<limiter>:<subject>`, `expire` is epoch milliseconds.
+ */
+export const rateLimits = pgTable('rate_limits', {
+  key: varchar('key', { length: 255 }).primaryKey(),
+  points: integer('points').notNull().default(0),
+  expire: bigint('expire', { mode: 'number' }),
+});
 
 /** Generated secrets (when not given in the environment), shared by every process on this database. */
 export const systemSecrets = pgTable('system_secrets', {

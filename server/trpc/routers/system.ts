@@ -37,7 +37,14 @@ export const ZReadinessResponse = z.object({
 type _Readiness = Assert<SameShape<z.output<typeof ZReadinessResponse>, Readiness>>;
 
 export const ZAuditResponse = z.array(
-  z.object({ id: z.number().int(), at: z.date(), actor: z.string(), action: z.string(), target: z.string().nullable(), details: z.custom<AuditDetails>().nullable() }),
+  z.object({ id: z.number().int(), at: z.date(), actor: z.string(), action: z.string(), target: z.string().nullable(),
+    details: z.custom<AuditDetails>().nullable(),
+    outcome: z.enum(['ok', 'denied', 'failed']),
+    ip: z.string().nullable(),
+    userAgent: z.string().nullable(),
+    apiKeyId: z.string().nullable(),
+    requestId: z.string().nullable(),
+  }),
 );
 type _Audit = Assert<SameShape<z.output<typeof ZAuditResponse>, Awaited<ReturnType<typeof listAudit>>>>;
 
