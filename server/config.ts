@@ -95,10 +95,14 @@ const EnvSchema = z.object({
   WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   /** Processes `npm run serve` runs on one port (node:cluster); default: one per core; 1 = no cluster. */
   SERVE_WORKERS: z.coerce.number().int().min(1).max(256).optional(),
-  /** Served predictions older than this are deleted from prediction_log by the daily retention job. */
   /** `off`: no metric roll-ups, process samples or Prometheus counters in web/serve (for measuring their cost only). */
   MONITORING_INSTRUMENTATION: z.enum(['on', 'off']).default('on'),
+  /** Served predictions older than this are deleted from prediction_log by the daily retention job. */
   PREDICTION_LOG_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(30),
+  // --- rate limits and login throttling (README: "Security") ---
+  // --- web guards, headers, secrets (README: "Security") ---
+  // --- process supervision and reconnect (README: "Reliability") ---
+  // --- audit (README: "Audit") ---
 });
 
 export type Config = z.infer<typeof EnvSchema> & { dataDir: string };
