@@ -35,6 +35,6 @@ export function createSignalOpsClient(opts: SignalOpsClientOptions) {
   const headers: Record<string, string> =
     opts.header === 'x-api-key' ? { 'x-api-key': opts.apiKey } : { authorization: `Bearer ${opts.apiKey}` };
   return createTRPCClient<AppRouter>({
-    links: [httpBatchLink({ url: `${base}/api/trpc`, headers: () => headers, fetch: opts.fetch })],
+    links: [httpBatchLink({ url: `${base}/api/trpc`, headers: () => headers, fetch: opts.fetch, maxItems: 20 /* the server refuses batches over TRPC_MAX_BATCH (default 50) */ })],
   });
 }

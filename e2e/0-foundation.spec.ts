@@ -86,11 +86,15 @@ test('health and readiness answer without auth', async ({ request }) => {
   expect(health.status()).toBe(200);
   const ready = await request.get('/api/ready');
   expect(ready.status()).toBe(200);
-  const body = await ready.json();
-  expect(body).toMatchObject({ ready: true, database: { ok: true }, migrations: { ok: true }, workers: { ok: true } });
-  expect(body.tensorflow.backend).toBeTruthy();
+  // Anonymous callers learn ready or not, nothing more; a signed-in viewer gets the details.
+  expect(await ready.json()).toEqual({ ready: true });
   const anon = await request.get('/api/trpc/users.list');
   expect(anon.status()).toBe(401);
   expect(JSON.stringify(await anon.json())).not.toMatch(/at .*\.ts:\d+/); // no stack traces
+  const signIn = await request.post('/api/trpc/auth.login', { data: { username: ADMIN.username, password: ADMIN.password } });
+  expect(signIn.status(), await signIn.text()).toBe(200);
+  const body = await (await request.get('/api/ready')).json();
+  expect(body).toMatchObject({ ready: true, database: { ok: true }, migrations: { ok: true }, workers: { ok: true } });
+  expect(body.tensorflow.backend).toBeTruthy();
   expect(ADMIN.password.length).toBeGreaterThan(8);
 });

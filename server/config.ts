@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { z } from 'zod';
@@ -100,8 +101,67 @@ const EnvSchema = z.object({
   /** Served predictions older than this are deleted from prediction_log by the daily retention job. */
   PREDICTION_LOG_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(30),
   // --- rate limits and login throttling (README: "Security") ---
+  /** `off`: no per-key / per-user request limits (for measuring their cost, or an emergency); login throttling stays on. */
+  RATE_LIMITS: z.enum(['on', 'off']).default('on'),
+  /** Points (one per prediction, a batch costs one per item; one per other call) an API key may spend per minute unless the key sets its own. */
+  RATE_LIMIT_KEY_PER_MINUTE: z.coerce.number().int().min(1).max(100_000_000).default(12_000),
+  /** The same for a signed-in user (dashboard and typed-client calls with a session). */
+  RATE_LIMIT_USER_PER_MINUTE: z.coerce.number().int().min(1).max(100_000_000).default(6_000),
+  /** A rate-limit check waits at most this long for PostgreSQL; past it (or on an error) the request is let through (fail open). */
+  RATE_LIMIT_STORE_TIMEOUT_MS: z.coerce.number().int().min(10).max(10_000).default(1000),
+  /** Consecutive failed sign-ins of one account before it is locked. */
+  LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(10),
+  /** First lock of an account; each further lock within a day doubles it, up to LOGIN_LOCK_MAX_SECONDS. */
+  LOGIN_LOCK_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  LOGIN_LOCK_MAX_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+  /** Failed sign-ins from one IP address per 15 minutes before that address is refused (any account). */
+  LOGIN_IP_MAX_FAILURES: z.coerce.number().int().min(1).max(100_000).default(100),
+  /** Procedure calls in one tRPC HTTP batch; a bigger batch is refused with 400 (clients split their batches below it). */
+  TRPC_MAX_BATCH: z.coerce.number().int().min(1).max(1000).default(50),
   // --- web guards, headers, secrets (README: "Security") ---
+  /**
+   * Origins (scheme://host[:port], comma-separated) besides the server's own from which a browser may send
+   * state-changing requests with the session cookie (e.g. the public URL when a proxy rewrites Host).
+   */
+  ALLOWED_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      const out: string[] = [];
+      for (const part of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+        let u: URL | null = null;
+        try {
+          u = new URL(part);
+        } catch {
+          /* reported below */
+        }
+        if (!u || !/^https?:$/.test(u.protocol) || u.origin !== part.replace(/\/$/, '')) {
+          ctx.addIssue({ code: 'custom', message: `'${part.slice(0, 80)}' is not an origin such as https://signalops.example.com (scheme, host, optional port; no path)` });
+          return z.NEVER;
+        }
+        out.push(u.origin);
+      }
+      return out;
+    }),
+  /** `true`: the server's own origin is taken from X-Forwarded-Host / X-Forwarded-Proto (set by a reverse proxy you run). */
+  TRUST_PROXY: z
+    .enum(['true', 'false', '1', '0'])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1'),
   // --- process supervision and reconnect (README: "Reliability") ---
+  /** `npm start` restarts a crashed web or worker after this long, doubling with each crash in a row… */
+  RESTART_BACKOFF_INITIAL_MS: z.coerce.number().int().min(0).max(600_000).default(1000),
+  /** …up to this long. */
+  RESTART_BACKOFF_MAX_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+  /** A child that stayed up this long starts the crash count afresh. */
+  RESTART_STABLE_SECONDS: z.coerce.number().min(1).max(86_400).default(60),
+  /** After this many crashes in a row (each before RESTART_STABLE_SECONDS), `npm start` gives up and stops. */
+  RESTART_MAX_RAPID: z.coerce.number().int().min(1).max(1000).default(5),
+  /**
+   * During a database outage, serving keeps accepting an API key whose check succeeded within this long (the normal
+   * cache is 10 s); a key never seen (or seen longer ago) gets 503. 0 = no outage grace.
+   */
+  SERVING_OUTAGE_KEY_GRACE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
   // --- audit (README: "Audit") ---
 });
 
@@ -109,15 +169,55 @@ export type Config = z.infer<typeof EnvSchema> & { dataDir: string };
 
 export class ConfigError extends Error {}
 
+/**
+ * Secrets that may come from a file instead of the environment (the `*_FILE` convention of Docker and Kubernetes
+ * secrets): with `SESSION_SECRET_FILE=/run/secrets/session`, SESSION_SECRET is that file's content, one trailing
+ * newline dropped. Setting both to different values is an error naming both (the same value is allowed: `npm start`
+ * hands the database URL it read on to its children); an unreadable file is an error naming the variable and the
+ * path — never the content.
+ */
+export const SECRET_VARS = ['DATABASE_URL', 'ADMIN_PASSWORD', 'SESSION_SECRET', 'METRICS_TOKEN', 'SIGNALOPS_NEW_PASSWORD'] as const;
+
+function readSecretFiles(env: Record<string, string | undefined>, cleaned: Record<string, string | undefined>): { problems: string[]; fromFile: Set<string> } {
+  const problems: string[] = [];
+  const fromFile = new Set<string>();
+  for (const key of SECRET_VARS) {
+    const file = env[`${key}_FILE`];
+    if (file === undefined || file === '') continue;
+    let content: string;
+    try {
+      // eslint-disable-next-line security/detect-non-literal-fs-filename -- the operator's *_FILE setting, never a request
+      content = fs.readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      problems.push(`  ${key}_FILE: cannot read ${file}${code ? ` (${code})` : ''}`);
+      continue;
+    }
+    // Both set: an error, unless they agree (a parent process passing the value it read on to its children).
+    if (cleaned[key] !== undefined && cleaned[key] !== content) {
+      problems.push(`  ${key}: both ${key} and ${key}_FILE are set (to different values); set only one`);
+      continue;
+    }
+    cleaned[key] = content;
+    fromFile.add(key);
+  }
+  return { problems, fromFile };
+}
+
 export function parseConfig(env: Record<string, string | undefined> = process.env): Config {
   const cleaned: Record<string, string | undefined> = {};
   for (const key of Object.keys(EnvSchema.shape)) {
     const v = env[key];
     cleaned[key] = v === undefined || v === '' ? undefined : v;
   }
+  const files = readSecretFiles(env, cleaned);
+  if (files.problems.length) throw new ConfigError(`Invalid environment:\n${files.problems.join('\n')}`);
   const parsed = EnvSchema.safeParse(cleaned);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    const lines = parsed.error.issues.map((i) => {
+      const key = String(i.path[0] ?? '');
+      return `  ${i.path.join('.')}${files.fromFile.has(key) ? ` (from ${key}_FILE)` : ''}: ${i.message}`;
+    });
     throw new ConfigError(`Invalid environment:\n${lines.join('\n')}`);
   }
   return { ...parsed.data, dataDir: path.resolve(parsed.data.DATA_DIR) };

@@ -13,7 +13,7 @@ export default async function DashboardLayout({ children }: { children: ReactNod
         <div className="brand">
           Signal<span>Ops</span>
         </div>
-        <Nav />
+        <Nav isAdmin={user.role === 'admin'} />
         <div className="who">
           Signed in as <strong data-testid="current-user">{user.username}</strong>
           <br />

@@ -3,6 +3,7 @@ import Link from 'next/link';
 import { useQuery } from '@tanstack/react-query';
 import { useTRPC } from '@/components/trpc/client';
 import { Badge } from '@/components/ui/Badge';
+import { useMounted } from '@/components/ui/useNow';
 import { CancelRunButton } from '@/components/forms/CancelRunButton';
 import { TrainingCurves } from './TrainingCurves';
 import { StageStepper } from './StageStepper';
@@ -48,12 +49,14 @@ export function RunMonitor({ initialRun, canEdit }: { initialRun: RunRow; canEdi
   const active = isActive(run.status);
   // A run cancelled while queued never touches its stages: once it has ended, a pending stage will not run.
   const stages = active ? parts.stages : parts.stages.map((s) => (s.status === 'pending' ? { ...s, status: 'skipped' as const } : s));
-  const now = q.dataUpdatedAt || Date.now();
+  // A running run's elapsed time needs a clock: none on the server and during hydration (the two would differ).
+  const mounted = useMounted();
+  const now = mounted ? q.dataUpdatedAt || Date.now() : null;
   const last = history.at(-1);
   const best = history.filter((h) => h.best).at(-1);
   const current = stages.find((s) => s.status === 'running');
   const failed = stages.find((s) => s.status === 'failed');
-  const elapsed = runDuration(run.startedAt, run.endedAt, now);
+  const elapsed = now === null && !run.endedAt ? null : runDuration(run.startedAt, run.endedAt, now ?? 0);
   const logLines = runLogLines(logs, history, parts.stages);
 
   return (

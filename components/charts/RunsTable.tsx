@@ -3,6 +3,7 @@ import Link from 'next/link';
 import { useQuery } from '@tanstack/react-query';
 import { useTRPC } from '@/components/trpc/client';
 import { Badge } from '@/components/ui/Badge';
+import { useMounted } from '@/components/ui/useNow';
 import { isActive, type RunListRow, type RunResult, type StageView } from './types';
 import { dateTime, duration, pct, num, runDuration, runOrigin, runTone, versionTone } from './format';
 import styles from './RunsTable.module.css';
@@ -42,7 +43,9 @@ export function RunsTable({ initialRuns, modelName }: { initialRuns: RunListRow[
     refetchInterval: (query) => ((query.state.data ?? []).some((r) => isActive(r.status)) ? 2000 : false),
   });
   const runs = q.data ?? [];
-  const now = q.dataUpdatedAt || Date.now();
+  // Running runs' durations need a clock: none on the server and during hydration (the two would differ), '—' then.
+  const mounted = useMounted();
+  const now = mounted ? q.dataUpdatedAt || Date.now() : null;
   return (
     <div className={`table-wrap ${styles.wrap}`}>
       <table data-testid="runs-table" className={styles.table}>
@@ -81,7 +84,7 @@ export function RunsTable({ initialRuns, modelName }: { initialRuns: RunListRow[
                 <td data-label="Progress" className={styles.wide}>
                   <RunProgress run={r} />
                 </td>
-                <td data-label="Duration">{duration(runDuration(r.startedAt, r.endedAt, now))}</td>
+                <td data-label="Duration">{duration(now === null && !r.endedAt ? null : runDuration(r.startedAt, r.endedAt, now ?? 0))}</td>
                 <td data-label="Result">
                   {res ? (
                     <>

@@ -21,6 +21,46 @@ export interface ApiKeyRow {
   expiresAt: Date | string | null;
   revokedAt: Date | string | null;
   lastUsedAt: Date | string | null;
+  /** Points per minute (one per call, one per batch item); null = the server's default. */
+  rateLimitPerMinute?: number | null;
+}
+
+/** A key's rate limit: shown, and changed in place (empty = the server's default). */
+function LimitCell({ k }: { k: ApiKeyRow }) {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const [value, setValue] = useState(k.rateLimitPerMinute ? String(k.rateLimitPerMinute) : '');
+  const update = useMutation(trpc.apiKeys.update.mutationOptions({ onSuccess: () => router.refresh() }));
+  if (k.revokedAt) return <>{k.rateLimitPerMinute ?? 'default'}</>;
+  const next = value.trim() ? Number(value) : null;
+  const changed = next !== (k.rateLimitPerMinute ?? null);
+  return (
+    <form
+      className="inline-action"
+      onSubmit={(e) => {
+        e.preventDefault();
+        update.mutate({ id: k.id, rateLimitPerMinute: next });
+      }}
+    >
+      <input
+        type="number"
+        min={1}
+        step={1}
+        name={`limit-${k.id}`}
+        aria-label={`Rate limit of ${k.name} (points per minute; empty = default)`}
+        placeholder="default"
+        value={value}
+        onChange={(e) => setValue(e.target.value)}
+        style={{ width: '7em' }}
+      />
+      {changed ? (
+        <button type="submit" disabled={update.isPending}>
+          Set
+        </button>
+      ) : null}
+      {update.error ? <span className="error">{errorText(update.error)}</span> : null}
+    </form>
+  );
 }
 
 
@@ -80,6 +120,7 @@ export function ApiKeysPanel({ keys }: { keys: ApiKeyRow[] }) {
   const [name, setName] = useState('');
   const [scopes, setScopes] = useState<Scope[]>(['predict', 'read']);
   const [expires, setExpires] = useState('');
+  const [limit, setLimit] = useState('');
   const [created, setCreated] = useState<{ name: string; key: string } | null>(null);
   const create = useMutation(
     trpc.apiKeys.create.mutationOptions({
@@ -104,7 +145,7 @@ export function ApiKeysPanel({ keys }: { keys: ApiKeyRow[] }) {
         onSubmit={(e) => {
           e.preventDefault();
           setCreated(null);
-          create.mutate({ name, scopes, expiresAt: expires ? new Date(`${expires}T23:59:59Z`) : null });
+          create.mutate({ name, scopes, expiresAt: expires ? new Date(`${expires}T23:59:59Z`) : null, rateLimitPerMinute: limit.trim() ? Number(limit) : null });
         }}
       >
         <label>
@@ -127,6 +168,10 @@ export function ApiKeysPanel({ keys }: { keys: ApiKeyRow[] }) {
         <label>
           Expires (optional)
           <input type="date" name="expires" value={expires} onChange={(e) => setExpires(e.target.value)} />
+        </label>
+        <label>
+          Rate limit per minute (optional)
+          <input type="number" min={1} step={1} name="rateLimit" value={limit} onChange={(e) => setLimit(e.target.value)} placeholder="default" style={{ width: '8em' }} />
         </label>
         <button className="primary" type="submit" disabled={create.isPending}>
           Create key
@@ -154,6 +199,7 @@ export function ApiKeysPanel({ keys }: { keys: ApiKeyRow[] }) {
                 <th>Created</th>
                 <th>Expires</th>
                 <th>Last used</th>
+                <th title="Points per minute: one per call, one per item of a batch; shared by all replicas">Limit / min</th>
                 <th />
               </tr>
             </thead>
@@ -173,6 +219,9 @@ export function ApiKeysPanel({ keys }: { keys: ApiKeyRow[] }) {
                     </td>
                     <td>{dateTime(k.expiresAt)}</td>
                     <td>{dateTime(k.lastUsedAt)}</td>
+                    <td>
+                      <LimitCell k={k} />
+                    </td>
                     <td>
                       {!k.revokedAt ? (
                         <ConfirmButton

@@ -5,6 +5,7 @@ import { useRouter } from 'next/navigation';
 import { useMutation } from '@tanstack/react-query';
 import { useTRPC } from '@/components/trpc/client';
 import { Badge } from '@/components/ui/Badge';
+import { useNow } from '@/components/ui/useNow';
 import { ConfirmButton } from './ConfirmButton';
 import { errorText } from './trpcError';
 
@@ -19,6 +20,24 @@ export interface UserRow {
   createdBy: string;
   disabledAt: Date | string | null;
   lastLoginAt: Date | string | null;
+  /** When the sign-in lock (too many failed attempts) ends; null when not locked. */
+  lockedUntil?: Date | string | null;
+}
+
+/**
+ * A sign-in lock as the list read it: "locked · N s left", counting down in the browser; just "locked" on the server
+ * and during hydration (a countdown rendered there would not match the browser's); "lock ended" once the browser's
+ * clock says so. Until a refresh the row keeps its Unlock button either way (a browser clock ahead of the server's
+ * must not hide it; after a lock one more failure locks again, and unlocking also forgets the failures).
+ */
+function LockBadge({ until, now }: { until: Date | string; now: number | null }) {
+  const left = now === null ? null : Math.ceil((new Date(until).getTime() - now) / 1000);
+  return (
+    <span title={`Too many failed sign-ins: locked until ${dateTime(until)} UTC`} data-testid="user-locked">
+      {' '}
+      {left === null ? <Badge tone="warn">locked</Badge> : left > 0 ? <Badge tone="warn">{`locked · ${left} s left`}</Badge> : <Badge>lock ended</Badge>}
+    </span>
+  );
 }
 
 export function UsersPanel({ users, currentUserId }: { users: UserRow[]; currentUserId: string }) {
@@ -37,6 +56,8 @@ export function UsersPanel({ users, currentUserId }: { users: UserRow[]; current
     }),
   );
   const update = useMutation(trpc.users.update.mutationOptions({ onSuccess: () => router.refresh() }));
+  const unlock = useMutation(trpc.users.unlock.mutationOptions({ onSuccess: () => router.refresh() }));
+  const now = useNow();
   /** A role change that lowers someone's rights waits for a confirmation. */
   const [pendingRole, setPendingRole] = useState<{ id: string; role: Role } | null>(null);
   const updateError = update.error ? errorText(update.error) : null;
@@ -81,6 +102,11 @@ export function UsersPanel({ users, currentUserId }: { users: UserRow[]; current
           {updateError}
         </div>
       ) : null}
+      {unlock.error ? (
+        <div className="error" role="alert">
+          {errorText(unlock.error)}
+        </div>
+      ) : null}
       <div className="table-wrap" style={{ marginTop: 14 }}>
         <table>
           <thead>
@@ -96,6 +122,7 @@ export function UsersPanel({ users, currentUserId }: { users: UserRow[]; current
             {users.map((u) => {
               const self = u.id === currentUserId;
               const lowering = pendingRole?.id === u.id ? pendingRole.role : null;
+              const locked = u.lockedUntil ?? null;
               return (
                 <tr key={u.id}>
                   <td>
@@ -140,9 +167,24 @@ export function UsersPanel({ users, currentUserId }: { users: UserRow[]; current
                       </div>
                     ) : null}
                   </td>
-                  <td>{u.disabledAt ? <Badge tone="bad">disabled</Badge> : <Badge tone="ok">active</Badge>}</td>
+                  <td>
+                    {u.disabledAt ? <Badge tone="bad">disabled</Badge> : <Badge tone="ok">active</Badge>}
+                    {locked ? <LockBadge until={locked} now={now} /> : null}
+                  </td>
                   <td>{dateTime(u.lastLoginAt)}</td>
                   <td>
+                    {locked ? (
+                      <button
+                        type="button"
+                        aria-label={`Unlock ${u.username}`}
+                        title="Lift the sign-in lock now (the failed attempts are forgotten)"
+                        disabled={unlock.isPending}
+                        onClick={() => unlock.mutate({ username: u.username })}
+                        style={{ marginRight: 8 }}
+                      >
+                        Unlock
+                      </button>
+                    ) : null}
                     {self ? (
                       <span className="muted" id="users-self-note">
                         Another admin must disable you or change your role.

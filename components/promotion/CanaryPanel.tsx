@@ -1,8 +1,9 @@
 'use client';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { useMutation } from '@tanstack/react-query';
 import { useTRPC } from '@/components/trpc/client';
 import { Badge, type Tone } from '@/components/ui/Badge';
+import { useNow } from '@/components/ui/useNow';
 import { actorLabel, dateTime } from '@/components/charts/format';
 import { CommentField, OutcomeLine, READ_ONLY, Reason, VersionSelect, useChangeOutcome } from './change';
 import { CanaryFields } from './CanaryFields';
@@ -15,17 +16,6 @@ const statusTone = (s: CanaryState['status']): Tone => (s === 'running' ? 'info'
 const figure = (k: CheckResult) => (k.value === null ? 'no data' : `${Math.round(k.value * 100) / 100} ${k.unit}`);
 /** min_requests is a lower bound; the others are upper bounds. */
 const limitText = (k: CheckResult) => `${k.id === 'min_requests' ? '≥' : '≤'} ${Math.round(k.limit * 100) / 100} ${k.unit}`;
-
-/** A clock that ticks once a second while `on` (the countdown to the next check). */
-function useNow(on: boolean) {
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    if (!on) return;
-    const t = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(t);
-  }, [on]);
-  return now;
-}
 
 function ChecksTable({ checks }: { checks: CheckResult[] }) {
   return (
@@ -58,8 +48,8 @@ function ChecksTable({ checks }: { checks: CheckResult[] }) {
 }
 
 function Progress({ c }: { c: CanaryState }) {
-  const live = c.status === 'running';
-  const now = useNow(live);
+  // The countdown to the next check ticks in the browser only (null on the server and during hydration: see useNow).
+  const now = useNow();
   const last = c.evaluations[c.evaluations.length - 1];
   return (
     <div data-testid="canary-progress" data-status={c.status}>
@@ -88,7 +78,7 @@ function Progress({ c }: { c: CanaryState }) {
         </div>
         <div>
           <dt>Next check</dt>
-          <dd data-testid="canary-next">{c.nextCheckAt ? `${dueIn(c.nextCheckAt, now)} (${dateTime(c.nextCheckAt)} UTC)` : c.status === 'paused' ? 'paused: resume starts the step over' : '—'}</dd>
+          <dd data-testid="canary-next">{c.nextCheckAt ? (now === null ? `at ${dateTime(c.nextCheckAt)} UTC` : `${dueIn(c.nextCheckAt, now)} (${dateTime(c.nextCheckAt)} UTC)`) : c.status === 'paused' ? 'paused: resume starts the step over' : '—'}</dd>
         </div>
         <div>
           <dt>Failed checks</dt>

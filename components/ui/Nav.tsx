@@ -14,11 +14,14 @@ export const NAV_ITEMS = [
   { href: '/settings', label: 'Settings' },
 ] as const;
 
-export function Nav() {
+/** Pages only admins see in the menu (the pages themselves check too). */
+export const ADMIN_NAV_ITEMS = [{ href: '/audit', label: 'Audit' }] as const;
+
+export function Nav({ isAdmin = false }: { isAdmin?: boolean }) {
   const path = usePathname();
   return (
     <nav className="nav" aria-label="Main">
-      {NAV_ITEMS.map((item) => {
+      {[...NAV_ITEMS, ...(isAdmin ? ADMIN_NAV_ITEMS : [])].map((item) => {
         const active = item.href === '/' ? path === '/' : path.startsWith(item.href);
         return (
           <Link key={item.href} href={item.href} className={active ? 'active' : undefined} aria-current={active ? 'page' : undefined}>

@@ -12,6 +12,10 @@ import type { Principal } from './principal';
 const KEY_PREFIX = 'so_';
 
 export const ZApiScope = z.enum(API_SCOPES);
+/** A key's own request limit (server/http/ratelimit.ts). */
+export const ZRateLimitPerMinute = z.number().int('must be a whole number').min(1, 'must be at least 1').max(100_000_000, 'must be at most 100,000,000');
+/** apiKeys.update: change a key's request limit (null = back to the default). */
+export const ZUpdateApiKeyRequest = z.object({ id: z.uuid(), rateLimitPerMinute: ZRateLimitPerMinute.nullable() });
 export const ZCreateApiKeyRequest = z.object({
   name: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
   scopes: z.array(ZApiScope).min(1, 'choose at least one scope'),
@@ -21,6 +25,8 @@ export const ZCreateApiKeyRequest = z.object({
     .refine((d) => d.getTime() > Date.now(), 'must be in the future')
     .optional()
     .nullable(),
+  /** Points per minute this key may spend (one per call, one per item of a batch); null/absent = RATE_LIMIT_KEY_PER_MINUTE. */
+  rateLimitPerMinute: ZRateLimitPerMinute.optional().nullable(),
 });
 export type CreateApiKeyRequest = z.infer<typeof ZCreateApiKeyRequest>;
 
@@ -34,6 +40,8 @@ export interface PublicApiKey {
   expiresAt: Date | null;
   revokedAt: Date | null;
   lastUsedAt: Date | null;
+  /** Null: the default (RATE_LIMIT_KEY_PER_MINUTE). */
+  rateLimitPerMinute: number | null;
 }
 
 const publicColumns = {
@@ -46,6 +54,7 @@ const publicColumns = {
   expiresAt: apiKeys.expiresAt,
   revokedAt: apiKeys.revokedAt,
   lastUsedAt: apiKeys.lastUsedAt,
+  rateLimitPerMinute: apiKeys.rateLimitPerMinute,
 };
 
 const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('base64url');
@@ -65,9 +74,10 @@ export async function createApiKey(db: Db, input: CreateApiKeyRequest, actor: st
         scopes,
         createdBy: actor,
         expiresAt: data.expiresAt ?? null,
+        rateLimitPerMinute: data.rateLimitPerMinute ?? null,
       })
       .returning(publicColumns);
-    await recordAudit(tx, { actor, action: 'apikey.create', target: row.name, details: { id: row.id, scopes } });
+    await recordAudit(tx, { actor, action: 'apikey.create', target: row.name, details: { id: row.id, scopes, to: { scopes, expiresAt: row.expiresAt?.toISOString() ?? null, rateLimitPerMinute: row.rateLimitPerMinute } } });
     return { key, apiKey: row };
   });
 }
@@ -76,11 +86,30 @@ export async function listApiKeys(db: Db): Promise<PublicApiKey[]> {
   return db.select(publicColumns).from(apiKeys).orderBy(desc(apiKeys.createdAt));
 }
 
+/** Sets a key's request limit (null = the default); serving processes drop their cached key checks, so it applies within seconds. */
+export async function updateApiKey(db: Db, input: z.input<typeof ZUpdateApiKeyRequest>, actor: string): Promise<PublicApiKey> {
+  const data = ZUpdateApiKeyRequest.parse(input);
+  return db.transaction(async (tx) => {
+    const [prev] = await tx.select({ rateLimitPerMinute: apiKeys.rateLimitPerMinute }).from(apiKeys).where(eq(apiKeys.id, data.id)).for('update');
+    if (!prev) throw notFound(`No API key with id ${data.id}.`);
+    const [row] = await tx.update(apiKeys).set({ rateLimitPerMinute: data.rateLimitPerMinute }).where(eq(apiKeys.id, data.id)).returning(publicColumns);
+    await recordAudit(tx, {
+      actor,
+      action: 'apikey.update',
+      target: row.name,
+      details: { id: row.id, from: { rateLimitPerMinute: prev.rateLimitPerMinute }, to: { rateLimitPerMinute: row.rateLimitPerMinute } },
+    });
+    await notifyServing(tx, 'api key changed');
+    return row;
+  });
+}
+
 export async function revokeApiKey(db: Db, id: string, actor: string): Promise<PublicApiKey> {
   return db.transaction(async (tx) => {
+    const [prev] = await tx.select({ revokedAt: apiKeys.revokedAt }).from(apiKeys).where(eq(apiKeys.id, id)).for('update');
     const [row] = await tx.update(apiKeys).set({ revokedAt: new Date() }).where(eq(apiKeys.id, id)).returning(publicColumns);
-    if (!row) throw notFound(`No API key with id ${id}.`);
-    await recordAudit(tx, { actor, action: 'apikey.revoke', target: row.name, details: { id } });
+    if (!row || !prev) throw notFound(`No API key with id ${id}.`);
+    await recordAudit(tx, { actor, action: 'apikey.revoke', target: row.name, details: { id, from: { revokedAt: prev.revokedAt?.toISOString() ?? null }, to: { revokedAt: row.revokedAt?.toISOString() ?? null } } });
     await notifyServing(tx, 'api key revoked'); // serving processes drop their cached key checks
     return row;
   });
@@ -101,5 +130,5 @@ export async function principalFromApiKey(db: Db, key: string): Promise<Principa
     lastTouched.set(row.id, now);
     await db.update(apiKeys).set({ lastUsedAt: new Date(now) }).where(eq(apiKeys.id, row.id));
   }
-  return { kind: 'apikey', keyId: row.id, name: row.name, scopes: row.scopes };
+  return { kind: 'apikey', keyId: row.id, name: row.name, scopes: row.scopes, rateLimitPerMinute: row.rateLimitPerMinute };
 }

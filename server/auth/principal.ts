@@ -4,7 +4,8 @@ import { ROLES, type Role, type ApiScope } from '../../drizzle/schema';
 /** Who is calling. Every procedure declares which of these it accepts. */
 export type Principal =
   | { kind: 'user'; userId: string; username: string; role: Role; sessionHash: string | null }
-  | { kind: 'apikey'; keyId: string; name: string; scopes: ApiScope[] }
+  /** `rateLimitPerMinute`: the key's own request limit (null or absent = RATE_LIMIT_KEY_PER_MINUTE). */
+  | { kind: 'apikey'; keyId: string; name: string; scopes: ApiScope[]; rateLimitPerMinute?: number | null }
   | { kind: 'cli' }
   /** A credential was sent but is not valid: `reason` says why (unknown, revoked, expired). */
   | { kind: 'invalid'; reason: string }

@@ -3,8 +3,8 @@ import { z } from 'zod';
 import type { Db, DbLike } from '../db/client';
 import { users, sessions, ROLES, type Role } from '../../drizzle/schema';
 import { hashPassword, verifyPassword, randomPassword } from './passwords';
-import { recordAudit } from './audit';
-import { DomainError, badRequest, notFound } from '../errors';
+import { changes, recordAudit } from './audit';
+import { DomainError, badRequest, dbErrorOf, notFound } from '../errors';
 
 export const ZUsername = z
   .string()
@@ -62,14 +62,20 @@ export async function createUser(db: Db, input: z.infer<typeof ZCreateUserReques
     throw new DomainError('CONFLICT', `A user named '${data.username}' already exists.`, { field: 'username' });
   }
   const passwordHash = await hashPassword(data.password);
-  return db.transaction(async (tx) => {
-    const [u] = await tx
-      .insert(users)
-      .values({ username: data.username, displayName: data.displayName ?? null, role: data.role, passwordHash, createdBy: actor })
-      .returning(publicColumns);
-    await recordAudit(tx, { actor, action: 'user.create', target: u.username, details: { role: u.role } });
-    return u;
-  });
+  return db
+    .transaction(async (tx) => {
+      const [u] = await tx
+        .insert(users)
+        .values({ username: data.username, displayName: data.displayName ?? null, role: data.role, passwordHash, createdBy: actor })
+        .returning(publicColumns);
+      await recordAudit(tx, { actor, action: 'user.create', target: u.username, details: { role: u.role, to: { role: u.role, displayName: u.displayName } } });
+      return u;
+    })
+    .catch((e: unknown) => {
+      // Two creates of one name at once: the second loses the unique index's race (never its SQL text to the caller).
+      if (dbErrorOf(e)?.code === '23505') throw new DomainError('CONFLICT', `A user named '${data.username}' already exists.`, { field: 'username' });
+      throw e;
+    });
 }
 
 /**
@@ -140,7 +146,13 @@ export async function updateUser(
       actor,
       action: 'user.update',
       target: u.username,
-      details: { role: input.role, disabled: input.disabled, passwordChanged: input.password !== undefined },
+      // From → to of what changed (a role change keeps the old role); a password change is noted, never its value.
+      details: {
+        role: input.role,
+        disabled: input.disabled,
+        passwordChanged: input.password !== undefined,
+        ...(changes({ role: cur.role, disabled: cur.disabledAt !== null }, { role: u.role, disabled: u.disabledAt !== null }) ?? { from: {}, to: {} }),
+      },
     });
     return u;
   });
@@ -190,6 +202,6 @@ export async function ensureFirstAdmin(db: Db, envPassword?: string): Promise<{ 
     .onConflictDoNothing()
     .returning({ id: users.id });
   if (!inserted.length) return { created: false, username: 'admin', generated: false };
-  await recordAudit(db, { actor: 'system', action: 'user.create', target: 'admin', details: { role: 'admin', firstStart: true } });
+  await recordAudit(db, { actor: 'system', action: 'user.create', target: 'admin', details: { role: 'admin', to: { role: 'admin' }, firstStart: true } });
   return { created: true, username: 'admin', password: envPassword ? undefined : password, generated: !envPassword };
 }

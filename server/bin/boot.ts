@@ -10,6 +10,7 @@ import {
   embeddedPassword,
   embeddedUrl,
   findRunningEmbedded,
+  portFilePath,
   type RuntimeInfo,
 } from '../db/embedded';
 import { bootEmbeddedPostgres } from '../db/embedded-server';
@@ -71,10 +72,12 @@ export async function openDatabase(opts: { owner: RuntimeInfo['owner']; boot: bo
           dir: path.join(cfg.dataDir, 'postgres'),
           password: embeddedPassword(cfg.dataDir),
           port: cfg.EMBEDDED_PG_PORT || undefined,
+          // The same port as last time when it is free (processes holding the URL reconnect to it).
+          portFile: portFilePath(cfg.dataDir),
           log: (m) => opts.log.info(m),
         });
         lock.update({ pgPort: server.port });
-        opts.log.info({ dir: path.join(cfg.dataDir, 'postgres'), port: server.port }, 'embedded PostgreSQL is up');
+        opts.log.info({ dir: path.join(cfg.dataDir, 'postgres'), port: server.port, ...(server.movedFrom ? { previousPort: server.movedFrom } : {}) }, 'embedded PostgreSQL is up');
         db = {
           url: server.url,
           source: 'embedded (booted here)',

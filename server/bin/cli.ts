@@ -12,7 +12,7 @@ import { openDb } from '../db/client';
 import { openDatabase, describe, StartupError } from './boot';
 import type { CliCommand, CliContext } from '../cli/types';
 import { CliError } from '../cli/types';
-import { badRequestFromZod, isDomainError } from '../errors';
+import { badRequestFromZod, isDomainError, safeMessageOf } from '../errors';
 import { systemCommands } from '../cli/system';
 import { marketCommands } from '../market/cli';
 import { trainingCommands } from '../training/cli';
@@ -131,7 +131,8 @@ main(process.argv.slice(2))
       message = badRequestFromZod(e).message;
       code = 2;
     } else {
-      message = e instanceof Error ? (e.stack ?? e.message) : String(e);
+      // Never the SQL or parameters of a failed query (drizzle puts both in its message).
+      message = safeMessageOf(e);
     }
     if (json) process.stdout.write(JSON.stringify({ error: { message, code: isDomainError(e) ? e.code : 'ERROR' } }) + '\n');
     process.stderr.write(`error: ${message}\n`);

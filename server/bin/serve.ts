@@ -23,6 +23,7 @@ import { openDatabase, fail } from './boot';
 import { dispatch, type ServingContext } from '../serving/http';
 import { errorBody, requestIdFrom, withRequestId, type PlainResponse } from '../http/rest';
 import { answerMetrics, wantsJson } from '../monitoring/prometheus';
+import { JSON_TYPES, checkRequest, refusalBody, refusalHeaders, securityHeaders } from '../http/guard';
 
 const MAX_BODY = 32 * 1024 * 1024;
 
@@ -42,9 +43,13 @@ function readBody(req: http.IncomingMessage): Promise<Buffer> {
   });
 }
 
+/** The security headers of every answer (server/http/guard.ts), computed once. */
+let security: Record<string, string> | undefined;
+const securityOnce = () => (security ??= securityHeaders());
+
 function send(res: http.ServerResponse, r: PlainResponse) {
   const body = JSON.stringify(r.body);
-  res.writeHead(r.status, { ...r.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.writeHead(r.status, { ...securityOnce(), ...r.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
 
@@ -66,7 +71,10 @@ export function createServeHandler(ctx: ServingContext, opts: { clusterMetrics?:
     try {
       const path = (req.url ?? '/').split('?')[0].replace(/\/+$/, '') || '/';
       if (METRICS_PATHS.has(path)) return await sendMetrics(req, res, { ctx, headers, requestId, path, clusterMetrics: opts.clusterMetrics });
-      send(res, await dispatch(path, req.method ?? 'GET', { headers, requestId, text: async () => (await readBody(req)).toString('utf8') }, ctx));
+      // A browser's POST with the session cookie: same origin only, JSON only (API-key requests pass untouched).
+      const guard = checkRequest({ method: req.method, headers, scheme: (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http' }, { accepts: JSON_TYPES });
+      if (!guard.ok) return send(res, { status: guard.status, body: refusalBody(guard, requestId), headers: refusalHeaders(guard, requestId, JSON_TYPES) });
+      send(res, await dispatch(path, req.method ?? 'GET', { headers, requestId, socketAddress: req.socket.remoteAddress, text: async () => (await readBody(req)).toString('utf8') }, ctx));
     } catch (e) {
       logger().child({ request_id: requestId }).error({ err: (e as Error).message }, 'serve: unhandled error');
       if (!res.headersSent) send(res, withRequestId(errorBody(500, 'INTERNAL_SERVER_ERROR', `Internal error (request id ${requestId}); see the server log.`), requestId));
@@ -93,7 +101,7 @@ async function sendMetrics(
       return { text: prom ? await prom.metrics() : '', contentType };
     },
   });
-  res.writeHead(a.status, { 'content-type': a.contentType, 'content-length': Buffer.byteLength(a.body), 'x-request-id': o.requestId });
+  res.writeHead(a.status, { ...securityOnce(), 'content-type': a.contentType, 'content-length': Buffer.byteLength(a.body), 'x-request-id': o.requestId });
   res.end(a.body);
 }
 
@@ -113,7 +121,8 @@ async function runPrimary(workers: number) {
   const cfg = config();
   // Resolve the database once (and migrate), so the workers start on a known URL.
   const database = await openDatabase({ owner: 'worker', boot: false, join: true, log });
-  process.env.DATABASE_URL = database.url;
+  // Workers find the database as the primary did: DATABASE_URL when set; else the embedded one through DATA_DIR —
+  // not pinned to today's port, so they follow it when it restarts elsewhere (server/db/app.ts resolveDatabaseUrl).
 
   // The primary's own metrics, merged into every scrape.
   const registry = new Registry();
@@ -247,8 +256,8 @@ async function runServer(inCluster: boolean) {
   const cfg = config();
   const log = logger();
   const port = cfg.INFERENCE_PORT;
-  const database = await openDatabase({ owner: 'worker', boot: false, join: true, log });
-  process.env.DATABASE_URL = database.url; // appDb() of this process
+  // Resolves and migrates; appDb() of this process then resolves it again, and again when it moves (server/db/app.ts).
+  await openDatabase({ owner: 'worker', boot: false, join: true, log });
   // Imported here, not at the top: a cluster primary never loads the engine (nor TensorFlow.js).
   const { servingContext } = await import('../serving/instance');
   const ctx = await servingContext();

@@ -3,7 +3,9 @@
  *   1. the database: DATABASE_URL, or the embedded PostgreSQL under DATA_DIR (booted here, stopped on exit);
  *   2. migrations (advisory lock), the first admin (password printed once), demo data;
  *   3. a production build of the web app when missing or older than the sources (skipped in --dev);
- *   4. the web process (Next.js) and one worker, their logs prefixed [web] / [worker].
+ *   4. the web process (Next.js) and one worker, their logs prefixed [web] / [worker]; a child that crashes is
+ *      restarted with backoff (1 s, 2 s, 4 s … 30 s; given up after RESTART_MAX_RAPID crashes in a row — supervise.ts),
+ *      the others and the embedded database keep running meanwhile.
  * Ctrl-C (SIGINT) or SIGTERM stops the children, then the embedded database; nothing is left running.
  */
 process.env.SIGNALOPS_PROC ??= 'start';
@@ -15,9 +17,11 @@ import { config, APP_VERSION } from '../config';
 import { logger } from '../log';
 import { openDb, maskUrl } from '../db/client';
 import { ensureFirstAdmin } from '../auth/users';
+import { warnSessionSecretSetup } from '../auth/secrets';
 import { openDatabase, fail, type Database } from './boot';
 import { firstStartData } from './first-start';
 import { buildIsCurrent } from './web-build';
+import { Supervisor } from './supervise';
 
 const require = createRequire(import.meta.url);
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -48,16 +52,22 @@ async function main() {
   const children: { name: string; proc: ChildProcess }[] = [];
   const state: { database?: Database } = {};
   let shuttingDown = false;
+  const supervisor = new Supervisor({
+    log,
+    policy: { initialMs: cfg.RESTART_BACKOFF_INITIAL_MS, maxMs: cfg.RESTART_BACKOFF_MAX_MS, stableMs: cfg.RESTART_STABLE_SECONDS * 1000, maxRapid: cfg.RESTART_MAX_RAPID },
+    onGiveUp: (name) => void shutdown(`${name} keeps crashing`, 1),
+  });
 
   const shutdown = async (reason: string, code: number) => {
     if (shuttingDown) return;
     shuttingDown = true;
     log.info({ reason }, 'shutting down');
+    const supervised = supervisor.stop(12_000);
     for (const c of children) if (c.proc.exitCode === null) c.proc.kill('SIGTERM');
     const killTimer = setTimeout(() => {
       for (const c of children) if (c.proc.exitCode === null) c.proc.kill('SIGKILL');
     }, 12_000);
-    await Promise.all(children.map((c) => waitForExit(c.proc)));
+    await Promise.all([supervised, ...children.map((c) => waitForExit(c.proc))]);
     clearTimeout(killTimer);
     await state.database?.close();
     log.info('stopped');
@@ -70,6 +80,7 @@ async function main() {
   const database = (state.database = await openDatabase({ owner: 'start', boot: true, join: false, log }));
   if (shuttingDown) return;
   log.info({ database: maskUrl(database.url), source: database.source, version: APP_VERSION }, 'database ready');
+  warnSessionSecretSetup(log);
 
   // First start: the admin account and the demo dataset.
   const handle = openDb(database.url, { max: 2, applicationName: 'signalops-start' });
@@ -109,18 +120,10 @@ async function main() {
     }
   }
 
-  const web = run('web', [nextBin, dev ? 'dev' : 'start', '-p', String(cfg.PORT), '-H', cfg.HOSTNAME], { ...childEnv, SIGNALOPS_PROC: 'web' });
-  const worker = run('worker', ['--import', tsxLoader, path.join(ROOT, 'server/bin/worker.ts')], { ...childEnv, SIGNALOPS_PROC: 'worker' });
-  children.push({ name: 'web', proc: web }, { name: 'worker', proc: worker });
+  // Supervised: a crash restarts that child only (web keeps answering while the worker restarts, and vice versa).
+  supervisor.add('web', () => run('web', [nextBin, dev ? 'dev' : 'start', '-p', String(cfg.PORT), '-H', cfg.HOSTNAME], { ...childEnv, SIGNALOPS_PROC: 'web' }));
+  supervisor.add('worker', () => run('worker', ['--import', tsxLoader, path.join(ROOT, 'server/bin/worker.ts')], { ...childEnv, SIGNALOPS_PROC: 'worker' }));
   database.updateRuntime({ webPort: cfg.PORT });
-  for (const c of children) {
-    c.proc.once('exit', (code, signal) => {
-      if (!shuttingDown) {
-        log.error({ process: c.name, code, signal }, `${c.name} exited unexpectedly; stopping everything`);
-        void shutdown(`${c.name} exited`, 1);
-      }
-    });
-  }
   log.info({ url: `http://localhost:${cfg.PORT}` }, 'SignalOps is starting: web + 1 worker');
 }
 

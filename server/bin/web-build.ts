@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 /** Files the production build of the web app depends on. */
-const SOURCES = ['app', 'components', 'server', 'drizzle', 'client', 'instrumentation.ts', 'next.config.mjs', 'package.json', 'tsconfig.json'];
+const SOURCES = ['app', 'components', 'server', 'drizzle', 'client', 'instrumentation.ts', 'proxy.ts', 'next.config.mjs', 'package.json', 'tsconfig.json'];
 
 /** Newest modification time of the web app's sources (tests excluded). */
 export function newestSourceMtime(root: string): number {

@@ -6,7 +6,8 @@ process.env.SIGNALOPS_PROC ??= 'worker';
 import http from 'node:http';
 import { config } from '../config';
 import { logger } from '../log';
-import { openDb } from '../db/client';
+import { openDb, maskUrl } from '../db/client';
+import { resolveDatabaseUrl, logMoved } from '../db/app';
 import { openDatabase, fail } from './boot';
 import { startWorker } from '../jobs/worker';
 import { principalFromHeaders } from '../auth/request';
@@ -46,21 +47,59 @@ function serveWorkerMetrics(db: Db, port: number, host: string) {
   return server;
 }
 
+/** Waits for `p`, at most `ms` (then calls `onTimeout` and goes on). */
+async function bounded(p: Promise<unknown>, ms: number, onTimeout: () => void): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), ms)));
+  const first = await Promise.race([p.catch(() => undefined), late]);
+  clearTimeout(timer);
+  if (first === 'late') onTimeout();
+}
+
 async function main() {
   const cfg = config();
   const log = logger();
   const database = await openDatabase({ owner: 'worker', boot: false, join: true, log });
-  const handle = openDb(database.url, { applicationName: 'signalops-worker', max: 5 });
-  const worker = await startWorker({ db: handle.db, url: database.url, heartbeatSeconds: cfg.WORKER_HEARTBEAT_SECONDS, concurrency: cfg.WORKER_CONCURRENCY });
+  const handle = openDb(database.url, { applicationName: 'signalops-worker', max: 5, resolveUrl: resolveDatabaseUrl, onMoved: logMoved });
+  const begin = (url: string) => startWorker({ db: handle.db, url, heartbeatSeconds: cfg.WORKER_HEARTBEAT_SECONDS, concurrency: cfg.WORKER_CONCURRENCY });
+  let current = database.url;
+  let worker = await begin(current);
   const metricsServer = cfg.WORKER_METRICS_PORT ? serveWorkerMetrics(handle.db, cfg.WORKER_METRICS_PORT, cfg.HOSTNAME) : null;
   let stopping = false;
+  // The job queue (pg-boss) holds its own connections to one URL: it reconnects by itself when the database restarts
+  // on the same port; when the embedded database comes back on another port, restart the consumer there.
+  let moving = false;
+  const watch = setInterval(() => {
+    const next = resolveDatabaseUrl();
+    if (stopping || moving || !next || next === current) return;
+    moving = true;
+    log.warn({ from: maskUrl(current), to: maskUrl(next) }, 'the database moved; restarting the job consumer on its new address');
+    void (async () => {
+      // The old consumer's connections point at an address that is gone: its stop may never finish — bounded.
+      await bounded(worker.stop(), 15_000, () => log.warn('the old job consumer did not stop within 15 s; left behind'));
+      while (!stopping) {
+        try {
+          current = resolveDatabaseUrl() ?? next;
+          worker = await begin(current);
+          log.info('job consumer restarted on the new database address');
+          break;
+        } catch (e) {
+          log.warn({ err: (e as Error).message }, 'job consumer could not start yet; retrying in 2 s');
+          await new Promise((r) => setTimeout(r, 2000));
+        }
+      }
+      moving = false;
+    })();
+  }, 2000);
+  watch.unref();
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
+    clearInterval(watch);
     log.info({ signal }, 'worker shutting down');
     metricsServer?.close();
-    await worker.stop();
-    await handle.close();
+    await bounded(worker.stop(), 20_000, () => log.warn('the job consumer did not stop within 20 s; exiting anyway'));
+    await bounded(handle.close(), 5000, () => {});
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

@@ -1,8 +1,9 @@
 import { readiness } from '../monitoring/health';
-import { createApiKey, listApiKeys, revokeApiKey, ZCreateApiKeyRequest } from '../auth/apikeys';
+import { createApiKey, listApiKeys, revokeApiKey, updateApiKey, ZCreateApiKeyRequest } from '../auth/apikeys';
 import { createUser, listUsers, requireUserByName, updateUser, resetPassword, type PublicUser } from '../auth/users';
+import { unlockUser } from '../auth/throttle';
 import { CliError, type CliCommand } from './types';
-import { optList, optString, parseOptions, requiredString } from './options';
+import { optList, optNumber, optString, parseOptions, requiredString } from './options';
 import { config } from '../config';
 import { API_SCOPES, ROLES, type Role } from '../../drizzle/schema';
 
@@ -33,14 +34,15 @@ export const systemCommands: Record<string, CliCommand> = {
 
   'apikey create': {
     summary: 'create an API key (printed once)',
-    usage: 'apikey create --name N --scopes predict,read [--expires 2027-01-01]',
+    usage: 'apikey create --name N --scopes predict,read [--expires 2027-01-01] [--rate-limit 12000]',
     options: {
       name: { type: 'string', description: 'a name that says who uses the key' },
       scopes: { type: 'string', description: `comma-separated: ${API_SCOPES.join(', ')}` },
       expires: { type: 'string', description: 'optional expiry date/time (ISO 8601)' },
+      'rate-limit': { type: 'string', description: 'points per minute (one per call, one per batch item); default RATE_LIMIT_KEY_PER_MINUTE' },
     },
     async run(ctx, { values }) {
-      const input = parseOptions(ZCreateApiKeyRequest, { name: optString(values, 'name'), scopes: optList(values, 'scopes') ?? [], expiresAt: optString(values, 'expires') }, { expiresAt: 'expires' });
+      const input = parseOptions(ZCreateApiKeyRequest, { name: optString(values, 'name'), scopes: optList(values, 'scopes') ?? [], expiresAt: optString(values, 'expires'), rateLimitPerMinute: optNumber(values, 'rate-limit') }, { expiresAt: 'expires', rateLimitPerMinute: 'rate-limit' });
       const { key, apiKey } = await createApiKey(ctx.db, input, ctx.actor);
       ctx.result(
         { key, apiKey },
@@ -61,6 +63,20 @@ export const systemCommands: Record<string, CliCommand> = {
           ? keys.map((k) => `${k.id}  ${k.name.padEnd(20)} ${k.prefix}…  ${k.scopes.join(',').padEnd(22)} ${k.revokedAt ? 'revoked' : 'active'}`).join('\n')
           : 'No API keys.',
       );
+    },
+  },
+
+  'apikey set-limit': {
+    summary: "set an API key's rate limit (points per minute), or `default`",
+    usage: 'apikey set-limit <id> --per-minute N|default',
+    options: { 'per-minute': { type: 'string', description: 'points per minute (one per call, one per batch item), or `default`' } },
+    async run(ctx, { values, positionals }) {
+      const id = positionals[0];
+      if (!id || !/^[0-9a-f-]{36}$/i.test(id)) throw new CliError('give the key id (a UUID, see `apikey list`)', 2);
+      const raw = requiredString(values, 'per-minute');
+      const perMinute = raw === 'default' ? null : optNumber(values, 'per-minute');
+      const k = await updateApiKey(ctx.db, { id, rateLimitPerMinute: perMinute ?? null }, ctx.actor);
+      ctx.result({ apiKey: k }, `'${k.name}' may now spend ${k.rateLimitPerMinute ?? `the default (${config().RATE_LIMIT_KEY_PER_MINUTE})`} points per minute.`);
     },
   },
 
@@ -117,6 +133,16 @@ export const systemCommands: Record<string, CliCommand> = {
       }
       const u = await updateUser(ctx.db, { id: target.id, disabled: false }, ctx.actor);
       ctx.result({ user: u, changed: true }, `Enabled ${u.role} '${u.username}'.`);
+    },
+  },
+
+  'user unlock': {
+    summary: 'lift a sign-in lock (too many failed attempts) at once',
+    usage: 'user unlock --username U',
+    options: { username: { type: 'string', description: 'login name (locks are per name, also for names that do not exist)' } },
+    async run(ctx, { values }) {
+      const r = await unlockUser(ctx.db, requiredString(values, 'username'), ctx.actor);
+      ctx.result(r, r.wasLocked ? `Unlocked sign-in for '${r.username}'; its failed attempts are forgotten.` : `'${r.username}' was not locked; its failed attempts are forgotten.`);
     },
   },
 

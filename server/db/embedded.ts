@@ -11,6 +11,8 @@ import crypto from 'node:crypto';
  *   postgres/      the cluster (persistent across restarts)
  *   secrets.json   the generated superuser password (mode 0600); never logged
  *   runtime.json   the lock: which process owns the cluster now, and the port it listens on
+ *   pg-port.json   the port the cluster last listened on: reused at the next boot when it is free, so processes that
+ *                  were told the URL (or still hold it) find the database again after a restart
  */
 
 export const EMBEDDED_DB_NAME = 'signalops';
@@ -127,3 +129,31 @@ export async function freePort(): Promise<number> {
   });
 }
 
+
+/** The file that remembers the embedded cluster's port across restarts of the same data directory. */
+export const portFilePath = (dataDir: string) => path.join(dataDir, 'pg-port.json');
+
+/** The port the cluster in this file's data directory last listened on (null: never booted, or unreadable). */
+export function rememberedPort(file: string): number | null {
+  try {
+    const p = (JSON.parse(fs.readFileSync(file, 'utf8')) as { port?: unknown }).port;
+    return typeof p === 'number' && Number.isInteger(p) && p > 0 && p < 65536 ? p : null;
+  } catch {
+    return null;
+  }
+}
+
+export function rememberPort(file: string, port: number): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, JSON.stringify({ port, at: new Date().toISOString() }), { mode: 0o600 });
+}
+
+/** Whether nothing listens on 127.0.0.1:port now (the embedded cluster listens there only). */
+export function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}

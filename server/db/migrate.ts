@@ -20,6 +20,9 @@ export async function runMigrations(url: string): Promise<{ applied: number }> {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY.toString()]);
     try {
       const before = await countApplied(client);
+      // Up to date: skip the migrator, whose first statement (CREATE SCHEMA IF NOT EXISTS drizzle) needs CREATE on the
+      // database — so a runtime role with data rights only starts fine (README: "Least-privilege database role").
+      if (await upToDate(client)) return { applied: 0 };
       await migrate(drizzle(client), { migrationsFolder: MIGRATIONS_DIR });
       const after = await countApplied(client);
       return { applied: after - before };
@@ -29,6 +32,17 @@ export async function runMigrations(url: string): Promise<{ applied: number }> {
   } finally {
     await client.end();
   }
+}
+
+/** Has the database applied the newest shipped migration (drizzle's own test: the latest `created_at`)? */
+async function upToDate(client: pg.Client): Promise<boolean> {
+  const { readFile } = await import('node:fs/promises');
+  const journal = JSON.parse(await readFile(path.join(MIGRATIONS_DIR, 'meta/_journal.json'), 'utf8')) as { entries: { when: number }[] };
+  const newest = Math.max(...journal.entries.map((e) => e.when));
+  const r = await client.query(`SELECT to_regclass('drizzle.__drizzle_migrations') IS NOT NULL AS present`);
+  if (!r.rows[0].present) return false;
+  const m = await client.query('SELECT max(created_at)::text AS last FROM drizzle.__drizzle_migrations');
+  return m.rows[0].last !== null && Number(m.rows[0].last) >= newest;
 }
 
 async function countApplied(client: pg.Client): Promise<number> {

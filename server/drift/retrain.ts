@@ -79,11 +79,12 @@ export async function setDriftPolicy(db: Db, input: unknown, actor: string) {
   if (!r.success) throw badRequestFromZod(r.error);
   const exists = await db.execute(sql`select 1 from models where name = ${r.data.model}`);
   if (!exists.rows.length) throw notFound(`No model named '${r.data.model}'.`);
+  const [prev] = await db.select({ policy: driftPolicies.policy }).from(driftPolicies).where(eq(driftPolicies.modelName, r.data.model));
   await db
     .insert(driftPolicies)
     .values({ modelName: r.data.model, policy: r.data.policy, updatedBy: actor })
     .onConflictDoUpdate({ target: driftPolicies.modelName, set: { policy: r.data.policy, updatedBy: actor, updatedAt: new Date() } });
-  await recordAudit(db, { actor, action: 'drift.policy', target: r.data.model, details: { policy: r.data.policy } });
+  await recordAudit(db, { actor, action: 'drift.policy', target: r.data.model, details: { policy: r.data.policy, from: prev?.policy ?? null, to: r.data.policy } });
   return { model: r.data.model, policy: r.data.policy };
 }
 

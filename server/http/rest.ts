@@ -10,8 +10,12 @@ import type { Db } from '../db/client';
 import type { Principal, Requirement } from '../auth/principal';
 import { accessError, actorOf } from '../auth/principal';
 import { principalFromHeaders, type HeaderSource } from '../auth/request';
-import { DomainError, badRequestFromZod, isDomainError, isZodError, statusOf } from '../errors';
+import { enterAuditOrigin, originOf, recordDenial } from '../auth/audit';
+import { DomainError, badRequestFromZod, domainErrorFromDb, isDomainError, isZodError, logFieldsOf, statusOf } from '../errors';
+import { checkRawInput, checkUrl } from '../validation';
 import { childLogger, logger } from '../log';
+import { limitRequest, rateLimitError, whoOf, withRateLimitHeaders } from './ratelimit';
+import { isDatabaseUnavailable, DATABASE_UNAVAILABLE_MESSAGE } from '../db/unavailable';
 
 export interface RestContext {
   db: Db;
@@ -77,9 +81,10 @@ export function zodErrorResponse(e: ZodError): Response {
 }
 
 /**
- * Maps any thrown error to an answer: domain and validation errors → 4xx with the reason; anything else is logged
- * (with the request id) and answers 500 with a generic message naming the request id — never SQL, parameters or a
- * stack.
+ * Maps any thrown error to an answer: domain and validation errors → 4xx with the reason; a database error the
+ * caller caused (a value out of range, a duplicate — server/errors.ts domainErrorFromDb) → 4xx without its text;
+ * anything else is logged (with the request id; the error's name, database code and stack frames — never SQL text
+ * or parameters, secrets masked) and answers 500 with a generic message naming the request id.
  */
 export function errorOf(e: unknown, requestId?: string): PlainResponse {
   if (isDomainError(e)) {
@@ -87,10 +92,14 @@ export function errorOf(e: unknown, requestId?: string): PlainResponse {
     return errorBody(statusOf(e), e.code, e.message, e.details ? { ...field, details: e.details } : {});
   }
   if (isZodError(e)) return errorOf(badRequestFromZod(e));
-  (requestId ? childLogger({ request_id: requestId }) : logger()).error(
-    { err: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack?.split('\n').slice(0, 8).join('\n') : undefined },
-    'unhandled error',
-  );
+  // The database is down or moving (connection refused/reset, admin shutdown, SQLSTATE 08xxx): 503, never 500.
+  if (isDatabaseUnavailable(e)) return errorBody(503, 'SERVICE_UNAVAILABLE', DATABASE_UNAVAILABLE_MESSAGE);
+  const fromDb = domainErrorFromDb(e);
+  if (fromDb) {
+    (requestId ? childLogger({ request_id: requestId }) : logger()).warn(logFieldsOf(e), 'database rejected an input that validation let through');
+    return errorOf(fromDb);
+  }
+  (requestId ? childLogger({ request_id: requestId }) : logger()).error(logFieldsOf(e), 'unhandled error');
   return errorBody(500, 'INTERNAL_SERVER_ERROR', requestId ? `Internal error (request id ${requestId}); see the server log.` : 'Internal error; see the server log.');
 }
 
@@ -102,11 +111,15 @@ export function toErrorResponse(e: unknown): Response {
 export function parseJsonBody(text: string, maxBytes = 1_000_000): unknown {
   if (text.length > maxBytes && Buffer.byteLength(text) > maxBytes) throw new DomainError('PAYLOAD_TOO_LARGE', `Request body exceeds ${maxBytes} bytes.`);
   if (!text.trim()) throw new DomainError('BAD_REQUEST', 'Request body is empty; send JSON.');
+  let doc: unknown;
   try {
-    return JSON.parse(text);
+    doc = JSON.parse(text);
   } catch (e) {
-    throw new DomainError('BAD_REQUEST', `Request body is not valid JSON: ${(e as Error).message}`);
+    throw new DomainError('BAD_REQUEST', `Request body is not valid JSON: ${(e as Error).message.slice(0, 200)}`);
   }
+  // NUL bytes, `__proto__` keys and absurd nesting are refused here, before any schema or SQL sees them.
+  checkRawInput(doc, 'body');
+  return doc;
 }
 
 /** Reads a JSON body from a Fetch Request (size checked from Content-Length first). */
@@ -131,20 +144,29 @@ export function restHandler<I = undefined>(opts: {
     const requestId = requestIdFrom(req.headers);
     const fail = (e: unknown) => toResponse(withRequestId(errorOf(e, requestId), requestId));
     try {
+      checkUrl(new URL(req.url));
       const db = opts.getDb();
       const principal = await principalFromHeaders(db, req.headers);
       const denied = opts.need === 'public' ? null : accessError(principal, opts.need);
+      // The audit origin of this request, for every recordAudit below; denials recorded bounded (server/auth/audit.ts).
+      const origin = originOf(principal, req.headers, requestId);
+      enterAuditOrigin(principal, origin);
+      if (denied) recordDenial(db, { principal, action: `${req.method} ${new URL(req.url).pathname}`, need: opts.need, message: denied.message, mutating: req.method !== 'GET' && req.method !== 'HEAD', origin });
       if (denied) return fail(denied);
+      // The caller's request limit (server/http/ratelimit.ts): 429 with Retry-After when refused; RateLimit-* headers.
+      const rl = opts.need === 'public' ? null : await limitRequest(db.$client, principal, 1);
+      if (rl && !rl.allowed) return withRateLimitHeaders(fail(rateLimitError(rl, 1, whoOf(principal))), rl);
       let input = undefined as I;
       if (opts.schema) {
         const raw = opts.input ? await opts.input(req) : await readJson(req);
+        checkRawInput(raw, 'body');
         const parsed = opts.schema.safeParse(raw);
         if (!parsed.success) return fail(badRequestFromZod(parsed.error));
         input = parsed.data;
       }
       const log = lazyRequestLogger(requestId, { route: new URL(req.url).pathname });
       const out = await opts.run({ db, principal, actor: actorOf(principal), req, requestId, get log() { return log(); } }, input);
-      return withRequestIdHeader(out instanceof Response ? out : Response.json(out), requestId);
+      return withRateLimitHeaders(withRequestIdHeader(out instanceof Response ? out : Response.json(out), requestId), rl);
     } catch (e) {
       return fail(e);
     }

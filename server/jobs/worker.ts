@@ -6,9 +6,12 @@ import { APP_VERSION, config } from '../config';
 import { openBoss, hostName } from './queue';
 import { HANDLERS, CRON } from './handlers';
 import { beat, markStopped } from './heartbeat';
+import { logFieldsOf } from '../errors';
+import { isDatabaseUnavailable } from '../db/unavailable';
 import { startAlertLoop, type AlertLoop } from '../monitoring/alerts/loop';
 import { startPromotionLoop, type PromotionLoop } from '../promotion/canary';
 import { ProcessSampler } from '../monitoring/rollups';
+import { startStaleRunReaper } from '../training/reaper';
 
 export interface RunningWorker {
   id: string;
@@ -41,7 +44,31 @@ export async function startWorker(opts: {
     startedAt,
     currentJob: [...running.entries()].map(([jobId, j]) => `${j.queue}:${jobId}`).join(',') || null,
   });
-  const sendBeat = () => beat(opts.db, info()).catch((e) => log.warn({ err: String(e) }, 'heartbeat failed'));
+  // During a database outage a beat fails every heartbeatSeconds: one warning when they start failing, one line when
+  // they succeed again — never the SQL or its parameters (server/errors.ts logFieldsOf). A failure within 30 s of a
+  // recovery (a connection to the old address still in the pool) is the tail of the same outage: not announced again.
+  let beatOutage: { since: number; failures: number; announced: boolean } | null = null;
+  let beatRecoveredAt = 0;
+  const sendBeat = () =>
+    beat(opts.db, info()).then(
+      () => {
+        if (!beatOutage) return;
+        if (beatOutage.announced) log.info({ outageMs: Date.now() - beatOutage.since, failedBeats: beatOutage.failures }, 'heartbeat recovered');
+        else log.debug({ failedBeats: beatOutage.failures }, 'heartbeat recovered after a blip');
+        beatOutage = null;
+        beatRecoveredAt = Date.now();
+      },
+      (e: unknown) => {
+        if (beatOutage) {
+          beatOutage.failures++;
+          return;
+        }
+        const announced = Date.now() - beatRecoveredAt > 30_000;
+        beatOutage = { since: Date.now(), failures: 1, announced };
+        if (announced) log.warn({ ...logFieldsOf(e), unavailable: isDatabaseUnavailable(e) }, 'heartbeat failed; retrying every beat, logged again when it recovers');
+        else log.debug({ ...logFieldsOf(e), unavailable: isDatabaseUnavailable(e) }, 'heartbeat failed again just after recovering');
+      },
+    );
   await sendBeat();
   const timer = setInterval(() => void sendBeat(), opts.heartbeatSeconds * 1000);
   timer.unref();
@@ -61,7 +88,7 @@ export async function startWorker(opts: {
           log.info({ queue, jobId: job.id, ms: Date.now() - t0 }, 'job completed');
           return out;
         } catch (e) {
-          log.error({ queue, jobId: job.id, ms: Date.now() - t0, err: e instanceof Error ? e.message : String(e) }, 'job failed');
+          log.error({ queue, jobId: job.id, ms: Date.now() - t0, ...logFieldsOf(e) }, 'job failed');
           throw e;
         } finally {
           running.delete(job.id);
@@ -78,6 +105,8 @@ export async function startWorker(opts: {
   // Workers appear in the process table too (CPU, memory, event-loop delay), and count for the CPU/memory rules.
   const sampler = new ProcessSampler(opts.db, log.child({ component: 'monitoring' }), { processId: `worker@${id}`, kind: 'worker', everyMs: config().MONITORING_SAMPLE_SECONDS * 1000 });
   void sampler.tick();
+  // Runs of dead workers fail within STALE_RUN_SECONDS + one short tick (server/training/reaper.ts), not a minute later.
+  const reaper = startStaleRunReaper(opts.db, log.child({ component: 'reaper' }), { staleSeconds: config().STALE_RUN_SECONDS });
 
   let stopping: Promise<void> | undefined;
   return {
@@ -85,6 +114,7 @@ export async function startWorker(opts: {
     stop() {
       stopping ??= (async () => {
         clearInterval(timer);
+        await reaper.stop();
         await sampler.stop();
         await alerts?.stop();
         await canaries?.stop();

@@ -6,11 +6,17 @@ import { getDataset, loadCandleColumns } from './store';
 import type { CandleColumns } from './types';
 import { parseOrThrow } from './validate';
 
-/** What the Data page's price chart asks for: the last `bars` bars, thinned to at most `maxPoints` points. */
+/**
+ * Most points one chart answer carries. A point is ~0.6 kB of JSON (OHLCV + 16 features), so an answer stays under
+ * ~1.3 MB however long the dataset (one tRPC batch of 100 charts of 10,000 points once answered 307 MB).
+ */
+export const MAX_CHART_POINTS = 2000;
+
+/** What the Data page's price chart asks for: the last `bars` bars, bucketed to at most `maxPoints` points. */
 export const ZChartRequest = z.object({
   dataset: z.string().min(1),
   bars: z.number().int().min(1).max(1_000_000).default(250),
-  maxPoints: z.number().int().min(2).max(10_000).default(1500),
+  maxPoints: z.number().int().min(2).max(MAX_CHART_POINTS, `must be at most ${MAX_CHART_POINTS} (longer windows are bucketed)`).default(1500),
   label: LabelRuleSchema.optional(),
 });
 export type ChartRequest = z.input<typeof ZChartRequest>;
@@ -23,8 +29,14 @@ export interface ChartData {
   totalBars: number;
   /** Bars in the requested window (before thinning). */
   windowBars: number;
-  /** Every k-th bar of the window (the last bar always included). */
+  /**
+   * The window in buckets of `barsPerPoint` consecutive bars (the last bucket ends at the last bar), each one OHLC
+   * candle of its bars: open of the first, high = max, low = min, close of the last, volume = sum; `t` and the
+   * features are those of the bucket's last bar (so the last point is the last bar, as of its close). Highs and lows survive the thinning (a spike is never skipped).
+   */
   points: ChartPoint[];
+  /** Bars per point (1 = every bar). */
+  barsPerPoint: number;
   labelRule: LabelRule;
   /** Label balance over the whole dataset (bars past the warm-up that have a label). */
   classBalance: ClassBalance;
@@ -60,13 +72,22 @@ export async function datasetChart(db: Db, input: ChartRequest): Promise<ChartDa
   const stride = Math.max(1, Math.ceil(windowBars / req.maxPoints));
   const points: ChartPoint[] = [];
   for (let i = n - 1; i >= start; i -= stride) {
+    const first = Math.max(start, i - stride + 1);
+    let high = -Infinity;
+    let low = Infinity;
+    let volume = 0;
+    for (let j = first; j <= i; j++) {
+      if (cols.high[j] > high) high = cols.high[j];
+      if (cols.low[j] < low) low = cols.low[j];
+      volume += cols.volume[j];
+    }
     const p: Record<string, number | null> = {
       t: cols.ts[i],
-      open: cols.open[i],
-      high: cols.high[i],
-      low: cols.low[i],
+      open: cols.open[first],
+      high,
+      low,
       close: cols.close[i],
-      volume: cols.volume[i],
+      volume,
     };
     for (let f = 0; f < FEATURE_COUNT; f++) {
       const v = feats.values[i * FEATURE_COUNT + f];
@@ -75,5 +96,5 @@ export async function datasetChart(db: Db, input: ChartRequest): Promise<ChartDa
     points.push(p as ChartPoint);
   }
   points.reverse();
-  return { dataset: d.name, totalBars: n, windowBars, points, labelRule: rule, classBalance: classBalance(labels, validIdx), warmupBars: feats.warmupBars };
+  return { dataset: d.name, totalBars: n, windowBars, points, barsPerPoint: stride, labelRule: rule, classBalance: classBalance(labels, validIdx), warmupBars: feats.warmupBars };
 }

@@ -1,4 +1,6 @@
 import type { Db } from '../db/client';
+import { checkAccess } from '../auth/principal';
+import { principalFromHeaders, type HeaderSource } from '../auth/request';
 import { migrationStatus } from '../db/migrate';
 import { listWorkers, type WorkerInfo } from '../jobs/heartbeat';
 import { APP_VERSION, config } from '../config';
@@ -68,4 +70,34 @@ export async function readiness(db: Db, opts: { initTensorflow?: boolean } = {})
   }
   out.ready = out.database.ok && out.migrations.ok && out.workers.ok && out.tensorflow.ok;
   return out;
+}
+
+/** Who may read the details of /api/ready: analysts and up, `read` API keys. */
+export const READINESS_DETAILS = { role: 'analyst', scope: 'read' } as const;
+
+/**
+ * GET /api/ready: the status (200 ready / 503 not) for anyone; the details only for a viewer. Anonymous callers and
+ * callers whose credential does not check out (or cannot be checked: the database is down) get `{ ready }` alone —
+ * no version, worker hosts, database errors or migration counts for whoever can reach the port.
+ */
+export async function readinessAnswer(getDb: () => Db, headers: HeaderSource): Promise<{ status: 200 | 503; body: Readiness | { ready: boolean } }> {
+  let db: Db | null = null;
+  let r: Readiness | null = null;
+  try {
+    db = getDb();
+    r = await readiness(db);
+  } catch {
+    r = null;
+  }
+  const ready = !!r?.ready;
+  const status = ready ? 200 : 503;
+  let viewer = false;
+  if (db && (headers.get('authorization') || headers.get('x-api-key') || headers.get('cookie'))) {
+    try {
+      viewer = checkAccess(await principalFromHeaders(db, headers), READINESS_DETAILS).ok;
+    } catch {
+      viewer = false;
+    }
+  }
+  return { status, body: viewer && r ? r : { ready } };
 }

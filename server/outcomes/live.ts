@@ -9,6 +9,7 @@ import type { DbLike } from '../db/client';
 import { perClassFromConfusion } from '../ml/metrics';
 import { createRng, type Rng } from '../ml/random';
 import { notFound } from '../errors';
+import { zInt4 } from '../validation';
 
 const Z95 = 1.959963984540054;
 
@@ -222,8 +223,8 @@ export function outcomesNeeded(d: number, varA: number, nA: number, varB: number
 
 export const ZOutcomeAbRequest = z.strictObject({
   model: z.string().min(1).max(200),
-  a: z.number().int().min(1),
-  b: z.number().int().min(1),
+  a: zInt4(1),
+  b: zInt4(1),
   metric: z.enum(['accuracy', 'return']).default('accuracy'),
   alpha: z.number().gt(0).max(0.2).default(0.05),
   /** Mixing variance τ² of the effect (default: a 5-point accuracy difference, or 10 bp of return per trade). */

@@ -39,7 +39,17 @@ export const ZSetSplitRequest = z.strictObject({
   split: z
     .array(z.strictObject({ version: ZVersion, percent: z.number().int('a whole number').min(0, '≥ 0').max(100, '≤ 100') }))
     .min(1, 'give at least one version')
-    .max(100, 'at most 100 versions'),
+    .max(100, 'at most 100 versions')
+    // v1 and 1 are one version: listed twice is a 400 here, before any version is looked up.
+    .superRefine((entries, ctx) => {
+      const seen = new Map<string, number>();
+      entries.forEach((e, i) => {
+        const k = String(e.version).trim().replace(/^v/i, '');
+        const first = seen.get(k);
+        if (first !== undefined) ctx.addIssue({ code: 'custom', path: [i, 'version'], message: `v${k} is listed twice (also at split.${first})` });
+        else seen.set(k, i);
+      });
+    }),
 });
 export const ZPromoteRequest = z.strictObject({ ...base, version: ZVersion, percent: z.number().int('a whole number').min(0).max(100) });
 export const ZSetAliasRequest = z.strictObject({ ...base, alias: ZAliasName, version: ZVersion });

@@ -66,7 +66,8 @@ describe('promotion with a real serve process', () => {
     await train(7); // v1: champion, 100 %
     await setPolicy(db, { model: 'signals', comment: 'new versions wait', policy: { mode: 'none' } }, 'user:t');
     await train(8); // v2: registered, no traffic
-    key = (await createApiKey(db, { name: 'trading-app', scopes: ['predict'] }, 'test')).key;
+    // The canary steps send traffic as fast as the serve process answers, far above the default per-key limit.
+    key = (await createApiKey(db, { name: 'trading-app', scopes: ['predict'], rateLimitPerMinute: 10_000_000 }, 'test')).key;
     promoteKey = (await createApiKey(db, { name: 'trainer', scopes: ['promote'] }, 'test')).key;
     port = await freePort();
     serve = spawnTs('server/bin/serve.ts', [], { DATABASE_URL: t.url, INFERENCE_PORT: String(port), HOSTNAME: '127.0.0.1', SERVE_WORKERS: '1', MONITORING_INTERVAL_SECONDS: '1', SERVING_SHADOW_MAX_BUSY: '1' }); // mirror every request here (shedding under load is tested in routing.test.ts)

@@ -131,12 +131,23 @@ export async function changeModel(
       actor: meta.actor,
       action: `promotion.${meta.action}`,
       target: modelName,
-      details: { revision, historyId: h.id, comment, automatic: meta.automatic?.rule ?? null, message: r.message ?? null, ...meta.details },
+      // From → to in brief (the whole snapshots are in promotion_history, row historyId).
+      details: { revision, historyId: h.id, comment, automatic: meta.automatic?.rule ?? null, message: r.message ?? null, ...meta.details, from: briefSnapshot(m.snapshot), to: briefSnapshot(next) },
     });
     await notifyServing(tx, `promotion of ${modelName}: ${meta.action}`);
     return { revision, snapshot: next, changed: true, historyId: h.id, message: r.message };
   };
   return opts.tx ? run(opts.tx) : db.transaction(run);
+}
+
+/** What an audit row shows of a promotion state: the split, the aliases and the shadow/canary versions. */
+function briefSnapshot(s: PromotionSnapshot) {
+  return {
+    split: s.split.map((e) => ({ version: e.version, percent: e.percent })),
+    aliases: Object.fromEntries(Object.entries(s.aliases).map(([a, r]) => [a, r.version])),
+    shadow: s.shadow ? { version: s.shadow.version, sample: s.shadow.sample } : null,
+    canary: s.canary ? { version: s.canary.version.version, status: s.canary.status } : null,
+  };
 }
 
 /** Writes the split and aliases of `next` (only what differs from `prev`). */

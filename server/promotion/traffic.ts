@@ -148,6 +148,7 @@ export async function setSymbolDefault(db: Db, input: z.input<typeof ZSetSymbolD
   const req = ZSetSymbolDefaultRequest.parse(input);
   const symbol = normalSymbol(req.symbol);
   return db.transaction(async (tx) => {
+    const [prev] = await tx.select({ model: symbolDefaults.modelName }).from(symbolDefaults).where(eq(symbolDefaults.symbol, symbol));
     if (req.model === null) {
       await tx.delete(symbolDefaults).where(eq(symbolDefaults.symbol, symbol));
     } else {
@@ -161,7 +162,7 @@ export async function setSymbolDefault(db: Db, input: z.input<typeof ZSetSymbolD
         .values({ symbol, modelName: req.model, updatedBy: actor })
         .onConflictDoUpdate({ target: symbolDefaults.symbol, set: { modelName: req.model, updatedBy: actor, updatedAt: new Date() } });
     }
-    await recordAudit(tx, { actor, action: 'symbol.default', target: symbol, details: { model: req.model } });
+    await recordAudit(tx, { actor, action: 'symbol.default', target: symbol, details: { model: req.model, from: { model: prev?.model ?? null }, to: { model: req.model } } });
     await notifyServing(tx, `default model of ${symbol} changed`);
     return { symbol, model: req.model };
   });

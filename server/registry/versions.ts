@@ -3,6 +3,7 @@ import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db, DbLike, Tx } from '../db/client';
 import { models, modelVersions, modelArtifacts, type VersionStatus } from '../../drizzle/schema';
 import { DomainError, notFound } from '../errors';
+import { INT4_MAX } from '../validation';
 import { normalSymbol } from '../market/symbol';
 import { recordAudit } from '../auth/audit';
 import { splitArtifact, joinArtifact, loadArtifact, type ModelArtifact, type Predictor } from '../ml/artifact';
@@ -10,10 +11,11 @@ import type { VersionGate, VersionIndicatorWeights, VersionLineage, VersionMetri
 
 export type VersionRow = typeof modelVersions.$inferSelect;
 
-/** `v3` → 3; a bare number too. */
+/** `v3` → 3; a bare number too. Versions are PostgreSQL integers: above 2^31−1 is not a version (a 400, not SQL's 22003). */
 export function parseVersionLabel(v: string | number): number {
   const n = typeof v === 'number' ? v : Number(String(v).replace(/^v/i, ''));
-  if (!Number.isInteger(n) || n < 1) throw new DomainError('BAD_REQUEST', `version: '${v}' is not a version (use v1, v2, …)`, { field: 'version' });
+  if (!Number.isInteger(n) || n < 1) throw new DomainError('BAD_REQUEST', `version: '${String(v).slice(0, 40)}' is not a version (use v1, v2, …)`, { field: 'version' });
+  if (n > INT4_MAX) throw new DomainError('BAD_REQUEST', `version: '${String(v).slice(0, 40)}' is out of range (at most v${INT4_MAX})`, { field: 'version' });
   return n;
 }
 export const versionLabel = (n: number) => `v${n}`;
@@ -197,7 +199,7 @@ export async function archiveVersion(db: Db, modelName: string, version: string 
   if (v.status === 'archived') throw new DomainError('CONFLICT', `${modelName} v${n} is already archived.`);
   return db.transaction(async (tx) => {
     const [row] = await tx.update(modelVersions).set({ status: 'archived', archivedAt: new Date() }).where(eq(modelVersions.id, v.id)).returning();
-    await recordAudit(tx, { actor, action: 'registry.archive', target: `${modelName}@v${n}`, details: { previousStatus: v.status } });
+    await recordAudit(tx, { actor, action: 'registry.archive', target: `${modelName}@v${n}`, details: { previousStatus: v.status, from: { status: v.status }, to: { status: 'archived' } } });
     return { ...row, label: versionLabel(row.version) };
   });
 }

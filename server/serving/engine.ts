@@ -9,9 +9,9 @@ import { performance as nodePerformance } from 'node:perf_hooks';
 import pg from 'pg';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
-import type { Db } from '../db/client';
+import { currentUrl, type Db } from '../db/client';
 import { parseConfig } from '../config';
-import { DomainError, badRequest, badRequestFromZod, notFound, isDomainError, statusOf } from '../errors';
+import { DomainError, badRequest, badRequestFromZod, notFound, isDomainError, statusOf, logFieldsOf } from '../errors';
 import { FEATURE_NAMES } from '../market/indicators';
 import { TRANSFORMED_COUNT, TRANSFORM_ID } from '../market/transform';
 import { normalSymbol } from '../market/symbol';
@@ -152,23 +152,40 @@ export class InferenceEngine {
 
   // --- hot reload --------------------------------------------------------------------------------------------------
 
-  private async listen() {
+  /**
+   * LISTENs for serving changes. A lost connection (the database restarted, or moved: currentUrl re-reads where it
+   * is) is retried every 2 s; once back, the routing state is reloaded — notifications sent meanwhile were missed.
+   */
+  private async listen(reconnecting = false) {
     if (this.stopped) return;
-    const client = new pg.Client({ connectionString: this.url, application_name: 'signalops-serving-listen' });
+    // A connect that hangs (a host that drops packets, a program that is not PostgreSQL on the port) gives up in 5 s.
+    const client = new pg.Client({ connectionString: currentUrl(this.db) || this.url, application_name: 'signalops-serving-listen', connectionTimeoutMillis: 5000 });
+    let lost = false;
+    const onLost = (why: string) => {
+      if (lost || this.stopped) return;
+      lost = true;
+      this.log.warn({ err: why }, 'serving listener lost its connection; reconnecting');
+      if (this.listener === client) this.listener = null;
+      void client.end().catch(() => {});
+      setTimeout(() => void this.listen(true), 1000).unref();
+    };
     client.on('notification', () => this.scheduleReload('notify'));
-    client.on('error', (e) => {
-      this.log.warn({ err: e.message }, 'serving listener lost its connection; reconnecting');
-      this.listener = null;
-      setTimeout(() => void this.listen().then(() => this.scheduleReload('reconnect')), 1000).unref();
-    });
+    client.on('error', (e) => onLost(e.message));
+    client.on('end', () => onLost('connection ended'));
     try {
       await client.connect();
       await client.query(`LISTEN ${SERVING_CHANNEL}`);
       this.listener = client;
+      if (reconnecting) {
+        this.log.info('serving listener reconnected; reloading (changes made meanwhile were not notified)');
+        this.scheduleReload('reconnect');
+      }
     } catch (e) {
+      if (lost) return;
+      lost = true;
       this.log.warn({ err: (e as Error).message }, 'serving listener could not connect; retrying');
       await client.end().catch(() => {});
-      setTimeout(() => void this.listen(), 2000).unref();
+      setTimeout(() => void this.listen(true), 2000).unref();
     }
   }
 
@@ -177,7 +194,11 @@ export class InferenceEngine {
     // Coalesce bursts of notifications; well within the 1 s promise.
     this.reloadTimer = setTimeout(() => {
       this.reloadTimer = null;
-      void this.reload(reason).catch((e) => this.log.error({ err: (e as Error).message }, 'serving reload failed'));
+      void this.reload(reason).catch((e) => {
+        this.log.error({ err: (e as Error).message }, 'serving reload failed');
+        // A resync after reconnecting must happen: try again while the database settles.
+        if (reason === 'reconnect') setTimeout(() => this.scheduleReload(reason), 2000).unref();
+      });
     }, 50);
   }
 
@@ -343,6 +364,10 @@ export class InferenceEngine {
     const hit = this.cache.get(cacheKey);
     if (hit) return { probs: hit, inputHash, cacheHit: true, stepsReal };
     const probs = await v.batcher.submit(x);
+    // A model whose answer is not three finite probabilities has no answer: never a direction with confidence null.
+    if (probs.length < 3 || !Array.from(probs).every((p) => Number.isFinite(p) && p >= 0 && p <= 1)) {
+      throw new DomainError('UNPROCESSABLE_CONTENT', `indicators: model ${v.model} v${v.version} gives no finite probabilities for these inputs; no prediction`, { field: 'indicators' });
+    }
     this.cache.set(cacheKey, probs);
     return { probs, inputHash, cacheHit: false, stepsReal };
   }
@@ -523,7 +548,9 @@ export class InferenceEngine {
       if (s.status === 'fulfilled') return s.value;
       const e = s.reason;
       const symbol = typeof (items[index] as { symbol?: unknown })?.symbol === 'string' ? ((items[index] as { symbol: string }).symbol) : null;
-      errors.push({ index, symbol, error: e instanceof Error ? e.message : String(e), status: isDomainError(e) ? statusOf(e) : 500 });
+      // A domain error says what to fix; anything else is logged, never its text (it may be SQL) in the answer.
+      if (!isDomainError(e)) this.log.error(logFieldsOf(e), 'batch item failed');
+      errors.push({ index, symbol, error: isDomainError(e) ? e.message : 'internal error; see the server log', status: isDomainError(e) ? statusOf(e) : 500 });
       return null;
     });
     return {

@@ -83,6 +83,9 @@ export function assembleWindow(args: {
   return { steps, stepsReal };
 }
 
+/** Largest |scaled input| served: beyond it (10⁶ training standard deviations) an input is not a plausible value. */
+export const MAX_ABS_SCALED = 1e6;
+
 /**
  * Step 3: the scaled model input (T × 15, float32). Inputs of the current bar that read an unknown indicator take
  * `inputMedians` (training medians of the inputs before scaling). Any non-finite input is a 400 naming it: no
@@ -114,9 +117,12 @@ export function buildModelInput(args: {
     const row = steps[s] === current ? cur : (transformInto(steps[s], 0, tmp, 0), tmp);
     for (let f = 0; f < F; f++) {
       const v = (row[f] - means[f]) / stds[f];
-      if (!Number.isFinite(v)) {
+      // Finite in float64 is not enough: the model reads float32 (1e300 becomes Infinity there), and an input a
+      // million standard deviations from anything seen in training gives no answer worth a confidence.
+      if (!Number.isFinite(Math.fround(v)) || Math.abs(v) > MAX_ABS_SCALED) {
         const src = INPUT_SOURCES[f].map((r) => FEATURE_NAMES[r]).join(' and ');
-        throw badRequest(`${s === T - 1 ? 'indicators' : `window step ${s}`}: ${src} give a model input (${TRANSFORMED_FEATURE_NAMES[f]}) that is not a finite number`, {
+        const what = Number.isFinite(Math.fround(v)) ? `${Math.abs(v).toExponential(1)} standard deviations from the training data (the limit is ${MAX_ABS_SCALED.toExponential(0)})` : 'not a finite number';
+        throw badRequest(`${s === T - 1 ? 'indicators' : `window step ${s}`}: ${src} give a model input (${TRANSFORMED_FEATURE_NAMES[f]}) that is ${what}`, {
           field: s === T - 1 ? `indicators.${FEATURE_NAMES[INPUT_SOURCES[f][0]]}` : `window[${s}]`,
         });
       }

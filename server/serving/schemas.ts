@@ -6,11 +6,24 @@ import { z } from 'zod';
 import { FEATURE_NAMES, type FeatureName } from '../market/indicators';
 import { ZSymbol } from '../market/symbol';
 import { ALIAS_RE } from '../promotion/shapes';
+import { MAX_DATE_MS } from '../validation';
 
 export { ZSymbol };
 
+/**
+ * Magnitudes an indicator can have: 0, or between 1e-18 and 1e18. Beyond them a value is not a market's (5e-324,
+ * 1e308), it would not survive float32 (the model's input and the prediction log's `real` columns), and it made
+ * confident answers out of nothing (issue 12).
+ */
+export const MAX_INDICATOR_MAGNITUDE = 1e18;
+export const MIN_INDICATOR_MAGNITUDE = 1e-18;
+const plausible = (v: number) => v === 0 || (Math.abs(v) >= MIN_INDICATOR_MAGNITUDE && Math.abs(v) <= MAX_INDICATOR_MAGNITUDE);
+
 const finite = (name: string) =>
-  z.number({ error: (i) => (i.input === undefined ? `${name} is required` : `${name} must be a number, got ${JSON.stringify(i.input)}`) }).refine(Number.isFinite, `${name} must be finite`);
+  z
+    .number({ error: (i) => (i.input === undefined ? `${name} is required` : `${name} must be a number, got ${JSON.stringify(i.input)}`) })
+    .refine(Number.isFinite, `${name} must be finite`)
+    .refine(plausible, `${name} must be 0 or between 1e-18 and 1e18 in magnitude`);
 
 /** Plausible ranges: a value outside them is a client bug, answered with a 400 rather than a confident signal. */
 const RANGES: Record<FeatureName, { min?: number; max?: number; exclusiveMin?: boolean }> = {
@@ -66,10 +79,17 @@ export const ZPredictRequest = z
     model: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'model must be a model name').optional(),
     include_weights: z.boolean().optional(),
     /** Bar close time of the indicators (ISO 8601 or epoch ms); default: now. */
-    timestamp: z.union([z.iso.datetime({ offset: true, error: 'timestamp must be ISO 8601 (e.g. 2024-05-01T14:00:00Z) or epoch milliseconds' }), z.number().int().positive()]).optional(),
+    timestamp: z.union([z.iso.datetime({ offset: true, error: 'timestamp must be ISO 8601 (e.g. 2024-05-01T14:00:00Z) or epoch milliseconds' }), z.number().int().positive().max(MAX_DATE_MS, 'timestamp must be before the year 10000')]).optional(),
     /** The last steps (oldest first, the current bar last): T × 16, as arrays in indicator order or as objects. */
     window: z
-      .array(z.union([z.array(z.number().refine(Number.isFinite, 'window values must be finite')).length(16, 'each window step must have the 16 indicators'), ZFullIndicators]))
+      .array(
+        z.union([
+          z
+            .array(z.number().refine(Number.isFinite, 'window values must be finite').refine(plausible, 'window values must be 0 or between 1e-18 and 1e18 in magnitude'))
+            .length(16, 'each window step must have the 16 indicators'),
+          ZFullIndicators,
+        ]),
+      )
       .min(1)
       .max(512)
       .optional(),

@@ -161,7 +161,7 @@ export async function cancelRun(db: Db, id: string, actor: string, reason = 'can
     const boss = await producerBossFor(db);
     await boss.cancel(TRAINING_QUEUE, run.jobId).catch(() => {});
   }
-  await recordAudit(db, { actor, action: 'training.cancel', target: run.modelName, details: { runId: id, reason } });
+  await recordAudit(db, { actor, action: 'training.cancel', target: run.modelName, details: { runId: id, reason, from: { status: run.status }, to: { status: updated?.status ?? 'cancelled' } } });
   return updated ?? (await getRun(db, id));
 }
 

@@ -38,19 +38,21 @@ export async function upsertSchedule(db: Db, input: z.input<typeof ZScheduleRequ
   const s = ZScheduleRequest.parse(input);
   const next = nextRun(s.cron, s.timezone);
   const values = { modelName: s.modelName, cron: s.cron, timezone: s.timezone, enabled: s.enabled, params: { ...s.params, modelName: s.modelName } satisfies ScheduleParams, nextRunAt: next, updatedBy: actor, updatedAt: new Date() };
+  const [prev] = await db.select().from(modelSchedules).where(eq(modelSchedules.modelName, s.modelName));
   const [row] = await db
     .insert(modelSchedules)
     .values(values)
     .onConflictDoUpdate({ target: modelSchedules.modelName, set: values })
     .returning();
-  await recordAudit(db, { actor, action: 'schedule.upsert', target: s.modelName, details: { cron: s.cron, enabled: s.enabled } });
+  const shown = (r: typeof row | undefined) => (r ? { cron: r.cron, timezone: r.timezone, enabled: r.enabled, params: r.params } : null);
+  await recordAudit(db, { actor, action: 'schedule.upsert', target: s.modelName, details: { cron: s.cron, enabled: s.enabled, from: shown(prev), to: shown(row) } });
   return row;
 }
 
 export async function deleteSchedule(db: Db, modelName: string, actor: string) {
   const r = await db.delete(modelSchedules).where(eq(modelSchedules.modelName, modelName)).returning();
   if (!r.length) throw notFound(`Model '${modelName}' has no schedule.`);
-  await recordAudit(db, { actor, action: 'schedule.delete', target: modelName });
+  await recordAudit(db, { actor, action: 'schedule.delete', target: modelName, details: { from: { cron: r[0].cron, timezone: r[0].timezone, enabled: r[0].enabled, params: r[0].params }, to: null } });
   return { deleted: true };
 }
 

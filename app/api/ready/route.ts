@@ -1,15 +1,16 @@
 import { appDb } from '@/server/db/app';
-import { readiness } from '@/server/monitoring/health';
+import { readinessAnswer } from '@/server/monitoring/health';
+import { guarded } from '@/server/http/guard';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
 
-/** Readiness: database, migrations, workers, TensorFlow.js backend. 200 when ready, 503 (with the reasons) when not. */
-export async function GET() {
-  try {
-    const r = await readiness(appDb().db);
-    return Response.json(r, { status: r.ready ? 200 : 503 });
-  } catch (e) {
-    return Response.json({ ready: false, problems: [e instanceof Error ? e.message : String(e)] }, { status: 503 });
-  }
-}
+/**
+ * Readiness: 200 `{ "ready": true }` when ready, 503 `{ "ready": false }` when not — that is all an anonymous caller
+ * (a load balancer, a Kubernetes probe) learns. A viewer (analyst and up, or a `read` API key) gets the details:
+ * database, migrations, workers, TensorFlow.js backend and the reasons (server/monitoring/health.ts).
+ */
+export const GET = guarded(async (req: Request) => {
+  const { status, body } = await readinessAnswer(() => appDb().db, req.headers);
+  return Response.json(body, { status, headers: { 'cache-control': 'no-store' } });
+});

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { useTRPC } from '@/components/trpc/client';
 import { EmptyState } from '@/components/ui/EmptyState';
+import { useMounted } from '@/components/ui/useNow';
 import { dateTime, int, pct, timeOfDay } from '../format';
 import { compact, BatchChart, ClassMixChart, ConfidenceChart, LatencyChart, RateChart, ShareChart, ThroughputChart, TopSymbolsChart } from './MetricsCharts';
 import { PipelineCard, ProcessesTable } from './MetricsTables';
@@ -68,7 +69,10 @@ export function MetricsDashboard({ initial }: { initial: { range: RangeName; mod
   const keys = (s?.versions ?? []).map((v) => v.key);
   const latencyVersion = latencyOf && keys.includes(latencyOf) ? latencyOf : null;
   const stale = series.isPlaceholderData || series.isFetching;
-  const updated = series.dataUpdatedAt ? `${timeOfDay(series.dataUpdatedAt)} UTC` : '—';
+  // Not on the server nor during hydration: with initialData, dataUpdatedAt is the moment the query was created —
+  // one time on the server, a later one in the browser — and the text would not match (React error #418).
+  const mounted = useMounted();
+  const updated = mounted && series.dataUpdatedAt ? `${timeOfDay(series.dataUpdatedAt)} UTC` : '—';
   const models = s?.models ?? [];
 
   return (

@@ -25,7 +25,10 @@ export function splitLine(line: string, delim: string): string[] {
   return out;
 }
 
-const NUM_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+// `\d+(?:\.\d*)?`, not `\d+\.?\d*`: the latter backtracks quadratically on a long run of digits that fails to match
+// (40,000 digits + 'x' took 0.7 s of the web process; now 0.1 ms). safe-regex still counts the nested groups.
+// eslint-disable-next-line security/detect-unsafe-regex
+const NUM_RE = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 /** A decimal or scientific number (`1.08603`, `1.11401E+11`); NaN for anything else (empty, `0x10`, `1,5`). */
 export function parseNumber(raw: string): number {
@@ -33,8 +36,11 @@ export function parseNumber(raw: string): number {
   return NUM_RE.test(s) ? Number(s) : NaN;
 }
 
+// Bounded repetitions only (no nested unbounded quantifiers): linear.
 const DATE_RE =
+  // eslint-disable-next-line security/detect-unsafe-regex
   /^(\d{4})[-./](\d{1,2})[-./](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
+// eslint-disable-next-line security/detect-unsafe-regex -- bounded repetitions only
 const TIME_RE = /^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?$/;
 
 function daysIn(y: number, m: number): number {
@@ -91,6 +97,7 @@ export function parseTimeOfDay(raw: string): number {
  */
 export function parseUnix(raw: string): number {
   const s = raw.trim();
+  // eslint-disable-next-line security/detect-unsafe-regex -- one optional group after a bounded run: linear
   if (!/^\d{1,19}(?:\.\d+)?$/.test(s)) return NaN;
   const v = Number(s);
   if (v < 1e11) return Math.round(v * 1000);
@@ -101,6 +108,7 @@ export function parseUnix(raw: string): number {
 /** A date cell that may be a calendar date or a Unix timestamp. */
 export function parseDateOrUnix(raw: string): number {
   const s = raw.trim();
+  // eslint-disable-next-line security/detect-unsafe-regex -- one optional group after a bounded run: linear
   return /^\d{9,19}(?:\.\d+)?$/.test(s) ? parseUnix(s) : parseDate(s);
 }
 

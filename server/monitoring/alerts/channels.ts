@@ -92,7 +92,7 @@ export async function createChannel(db: Db, input: z.input<typeof ZCreateChannel
   try {
     const [row] = await db.insert(alertChannels).values({ name: c.name, kind: c.kind, url: c.url, createdBy: actor }).returning({ id: alertChannels.id });
     // The audit log names the channel, never its URL.
-    await recordAudit(db, { actor, action: 'alerts.channel.create', target: c.name, details: { id: row.id, kind: c.kind, url: maskUrl(c.url) } });
+    await recordAudit(db, { actor, action: 'alerts.channel.create', target: c.name, details: { id: row.id, kind: c.kind, url: maskUrl(c.url), to: { kind: c.kind, url: maskUrl(c.url), enabled: true } } });
     return viewOf(db, row.id);
   } catch (e) {
     if (isUnique(e)) throw new DomainError('CONFLICT', `name: a channel named '${c.name}' already exists`, { field: 'name' });
@@ -101,16 +101,17 @@ export async function createChannel(db: Db, input: z.input<typeof ZCreateChannel
 }
 
 export async function setChannelEnabled(db: Db, input: { id: number; enabled: boolean }, actor: string): Promise<ChannelView> {
+  const [prev] = await db.select({ enabled: alertChannels.enabled }).from(alertChannels).where(eq(alertChannels.id, input.id));
   const [row] = await db.update(alertChannels).set({ enabled: input.enabled }).where(eq(alertChannels.id, input.id)).returning({ name: alertChannels.name });
   if (!row) throw notFound(`alert channel ${input.id} not found`);
-  await recordAudit(db, { actor, action: input.enabled ? 'alerts.channel.enable' : 'alerts.channel.disable', target: row.name, details: { id: input.id } });
+  await recordAudit(db, { actor, action: input.enabled ? 'alerts.channel.enable' : 'alerts.channel.disable', target: row.name, details: { id: input.id, from: { enabled: prev?.enabled ?? null }, to: { enabled: input.enabled } } });
   return viewOf(db, input.id);
 }
 
 export async function deleteChannel(db: Db, id: number, actor: string): Promise<{ id: number }> {
-  const [row] = await db.delete(alertChannels).where(eq(alertChannels.id, id)).returning({ name: alertChannels.name });
+  const [row] = await db.delete(alertChannels).where(eq(alertChannels.id, id)).returning({ name: alertChannels.name, kind: alertChannels.kind, url: alertChannels.url, enabled: alertChannels.enabled });
   if (!row) throw notFound(`alert channel ${id} not found`);
-  await recordAudit(db, { actor, action: 'alerts.channel.delete', target: row.name, details: { id } });
+  await recordAudit(db, { actor, action: 'alerts.channel.delete', target: row.name, details: { id, from: { kind: row.kind, url: maskUrl(row.url), enabled: row.enabled }, to: null } });
   return { id };
 }
 

@@ -5,10 +5,11 @@
  */
 import { asc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { zId } from '../../validation';
 import type { Db, DbLike } from '../../db/client';
 import { alertRules } from '../../../drizzle/schema';
 import { DomainError, badRequest, badRequestFromZod, notFound } from '../../errors';
-import { recordAudit } from '../../auth/audit';
+import { changes, recordAudit } from '../../auth/audit';
 import { listMetrics, metricOf } from './catalogue';
 
 export const COMPARATORS = ['>', '<'] as const;
@@ -26,7 +27,7 @@ const ZRuleFields = {
   forSeconds: z.number({ error: 'must be a number of seconds' }).int('must be whole seconds').min(0, 'must not be negative').max(7 * 86_400, 'must be at most 7 days'),
   severity: z.enum(SEVERITIES, { error: 'must be info, warning or critical' }),
   enabled: z.boolean(),
-  params: z.record(z.string(), z.unknown()),
+  params: z.record(z.string().max(64), z.unknown()).refine((p) => Object.keys(p).length <= 20, 'must have at most 20 parameters'),
 };
 
 export const ZCreateRuleRequest = z
@@ -34,7 +35,7 @@ export const ZCreateRuleRequest = z
   .strict();
 export const ZUpdateRuleRequest = z
   .object({
-    id: z.number().int().positive(),
+    id: zId(),
     name: ZRuleFields.name.optional(),
     metric: ZRuleFields.metric.optional(),
     comparator: ZRuleFields.comparator.optional(),
@@ -92,7 +93,7 @@ export async function createRule(db: Db, input: z.input<typeof ZCreateRuleReques
       .insert(alertRules)
       .values({ name: r.name, metric: r.metric, comparator: r.comparator, threshold: r.threshold, forSeconds: r.forSeconds, severity: r.severity, enabled: r.enabled, params, updatedBy: actor })
       .returning();
-    await recordAudit(db, { actor, action: 'alerts.rule.create', target: row.name, details: { id: row.id, metric: row.metric, comparator: row.comparator, threshold: row.threshold, forSeconds: row.forSeconds } });
+    await recordAudit(db, { actor, action: 'alerts.rule.create', target: row.name, details: { id: row.id, metric: row.metric, comparator: row.comparator, threshold: row.threshold, forSeconds: row.forSeconds, to: ruleFacts(row) } });
     return row;
   } catch (e) {
     if (isUnique(e)) throw new DomainError('CONFLICT', `name: an alert rule named '${r.name}' already exists`, { field: 'name' });
@@ -115,7 +116,7 @@ export async function updateRule(db: Db, input: z.input<typeof ZUpdateRuleReques
       .set({ name: next.name, metric: next.metric, comparator: next.comparator, threshold: next.threshold, forSeconds: next.forSeconds, severity: next.severity, enabled: next.enabled, params, updatedBy: actor, updatedAt: new Date() })
       .where(eq(alertRules.id, id))
       .returning();
-    await recordAudit(db, { actor, action: 'alerts.rule.update', target: row.name, details: { id, ...patch } });
+    await recordAudit(db, { actor, action: 'alerts.rule.update', target: row.name, details: { id, ...(changes(ruleFacts(cur), ruleFacts(row)) ?? { from: {}, to: {} }) } });
     return row;
   } catch (e) {
     if (isUnique(e)) throw new DomainError('CONFLICT', `name: an alert rule named '${next.name}' already exists`, { field: 'name' });
@@ -123,11 +124,16 @@ export async function updateRule(db: Db, input: z.input<typeof ZUpdateRuleReques
   }
 }
 
+/** The audited facts of a rule (its from → to values). */
+function ruleFacts(r: AlertRule) {
+  return { name: r.name, metric: r.metric, comparator: r.comparator, threshold: r.threshold, forSeconds: r.forSeconds, severity: r.severity, enabled: r.enabled, params: r.params };
+}
+
 export async function deleteRule(db: Db, id: number, actor: string): Promise<{ id: number }> {
   const cur = await getRule(db, id);
   if (cur.builtin) throw new DomainError('CONFLICT', `'${cur.name}' is a built-in rule: disable it instead of deleting it`, { builtin: cur.builtin });
   await db.delete(alertRules).where(eq(alertRules.id, id));
-  await recordAudit(db, { actor, action: 'alerts.rule.delete', target: cur.name, details: { id } });
+  await recordAudit(db, { actor, action: 'alerts.rule.delete', target: cur.name, details: { id, from: ruleFacts(cur), to: null } });
   return { id };
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { zId } from '../../validation';
 import { router, viewerProcedure, engineerProcedure, adminProcedure, type Assert, type SameShape } from '../init';
 import { listMetrics } from '../../monitoring/alerts/catalogue';
 import { ZCreateRuleRequest, ZUpdateRuleRequest, listRules, getRule, createRule, updateRule, deleteRule, type AlertRule } from '../../monitoring/alerts/rules';
@@ -95,7 +96,7 @@ export const ZDelivery = z.object({
 });
 type _Delivery = Assert<SameShape<z.output<typeof ZDelivery>, DeliveryView>>;
 
-const ZId = z.object({ id: z.number().int().positive() });
+const ZId = z.object({ id: zId() });
 
 /**
  * Alert rules, alerts and channels. Analysts read everything (channel URLs masked); engineers change rules and send
@@ -111,24 +112,24 @@ export const alertsRouter = router({
   createRule: engineerProcedure.input(ZCreateRuleRequest).output(ZRule).mutation(({ ctx, input }) => createRule(ctx.db, input, ctx.actor)),
   updateRule: engineerProcedure.input(ZUpdateRuleRequest).output(ZRule).mutation(({ ctx, input }) => updateRule(ctx.db, input, ctx.actor)),
   setRuleEnabled: engineerProcedure
-    .input(z.object({ id: z.number().int().positive(), enabled: z.boolean() }))
+    .input(z.object({ id: zId(), enabled: z.boolean() }))
     .output(ZRule)
     .mutation(({ ctx, input }) => updateRule(ctx.db, input, ctx.actor)),
   deleteRule: engineerProcedure.input(ZId).output(ZId).mutation(({ ctx, input }) => deleteRule(ctx.db, input.id, ctx.actor)),
   /** Alerts pending or firing now. */
   active: viewerProcedure.output(z.array(ZActiveAlert)).query(({ ctx }) => activeAlerts(ctx.db)),
   history: viewerProcedure
-    .input(z.object({ ruleId: z.number().int().positive().optional(), before: z.number().int().positive().optional(), limit: z.number().int().min(1).max(500).default(50) }).default({ limit: 50 }))
+    .input(z.object({ ruleId: zId().optional(), before: zId().optional(), limit: z.number().int().min(1).max(500).default(50) }).default({ limit: 50 }))
     .output(z.array(ZAlertEvent))
     .query(({ ctx, input }) => alertHistory(ctx.db, input)),
   deliveries: viewerProcedure
-    .input(z.object({ eventId: z.number().int().positive().optional(), channelId: z.number().int().positive().optional(), limit: z.number().int().min(1).max(500).default(100) }))
+    .input(z.object({ eventId: zId().optional(), channelId: zId().optional(), limit: z.number().int().min(1).max(500).default(100) }))
     .output(z.array(ZDelivery))
     .query(({ ctx, input }) => listDeliveries(ctx.db, input)),
   channels: viewerProcedure.output(z.array(ZChannel)).query(({ ctx }) => listChannels(ctx.db)),
   createChannel: adminProcedure.input(ZCreateChannelRequest).output(ZChannel).mutation(({ ctx, input }) => createChannel(ctx.db, input, ctx.actor)),
   setChannelEnabled: adminProcedure
-    .input(z.object({ id: z.number().int().positive(), enabled: z.boolean() }))
+    .input(z.object({ id: zId(), enabled: z.boolean() }))
     .output(ZChannel)
     .mutation(({ ctx, input }) => setChannelEnabled(ctx.db, input, ctx.actor)),
   deleteChannel: adminProcedure.input(ZId).output(ZId).mutation(({ ctx, input }) => deleteChannel(ctx.db, input.id, ctx.actor)),

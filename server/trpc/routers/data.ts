@@ -54,6 +54,7 @@ export const ZChartResponse = z.object({
   totalBars: z.number().int(),
   windowBars: z.number().int(),
   points: z.custom<ChartPoint[]>(),
+  barsPerPoint: z.number().int(),
   labelRule: z.custom<LabelRule>(),
   classBalance: z.custom<ClassBalance>(),
   warmupBars: z.number().int(),
@@ -67,8 +68,14 @@ export const ZFeaturesResponse = z.object({
   rows: z.custom<FeatureTableRow[]>(),
   warmupBars: z.number().int(),
   classBalance: z.custom<ClassBalance>().nullable(),
+  /** Rows in [from, to] before the cap; `rows` holds the first `limit` of them (ask again from the last row's ts). */
+  totalRows: z.number().int(),
+  truncated: z.boolean(),
 });
-type _Features = Assert<SameShape<z.output<typeof ZFeaturesResponse>, FeatureTable & { dataset: string }>>;
+type _Features = Assert<SameShape<z.output<typeof ZFeaturesResponse>, FeatureTable & { dataset: string; totalRows: number; truncated: boolean }>>;
+
+/** Most rows one data.features answer carries (a row is ~0.4 kB of JSON); the CLI's export is not capped. */
+export const MAX_FEATURE_ROWS = 5000;
 
 export const dataRouter = router({
   list: viewerProcedure.output(ZListDatasetsResponse).query(({ ctx }) => listDatasets(ctx.db)),
@@ -78,9 +85,21 @@ export const dataRouter = router({
   }),
   chart: viewerProcedure.input(ZChartRequest).output(ZChartResponse).query(({ ctx, input }) => datasetChart(ctx.db, input)),
   features: viewerProcedure
-    .input(z.object({ dataset: z.string().min(1), from: z.string().optional(), to: z.string().optional(), labels: LabelRuleSchema.optional() }))
+    .input(
+      z.object({
+        dataset: z.string().min(1),
+        from: z.string().optional(),
+        to: z.string().optional(),
+        labels: LabelRuleSchema.optional(),
+        limit: z.number().int().min(1).max(MAX_FEATURE_ROWS, `must be at most ${MAX_FEATURE_ROWS} (page with from)`).default(MAX_FEATURE_ROWS),
+      }),
+    )
     .output(ZFeaturesResponse)
-    .query(({ ctx, input }) => datasetFeatures(ctx.db, input)),
+    .query(async ({ ctx, input }) => {
+      const { limit, ...params } = input;
+      const t = await datasetFeatures(ctx.db, params);
+      return { ...t, rows: t.rows.slice(0, limit), totalRows: t.rows.length, truncated: t.rows.length > limit };
+    }),
   /** Imports CSV text (for TypeScript callers; the browser uses the streaming REST upload). */
   import: engineerProcedure
     .input(ImportOptionsSchema.extend({ csv: z.string().min(1, 'the file is empty').max(MAX_INLINE_CSV_BYTES, `the file exceeds ${MAX_INLINE_CSV_BYTES} bytes; use POST /api/v1/datasets`) }))
@@ -97,7 +116,7 @@ export const dataRouter = router({
   delete: engineerProcedure.input(z.object({ name: z.string().min(1) })).mutation(async ({ ctx, input }) => {
     const r = await deleteDataset(ctx.db, input.name);
     if (!r.deleted) throw notFound(`No dataset named '${input.name}'.`);
-    await recordAudit(ctx.db, { actor: ctx.actor, action: 'dataset.delete', target: input.name });
+    await recordAudit(ctx.db, { actor: ctx.actor, action: 'dataset.delete', target: input.name, details: { from: { dataset: input.name }, to: null } });
     return r;
   }),
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { recordAudit } from '../../auth/audit';
 import { router, scopedProcedure, viewerProcedure, engineerProcedure, type Assert, type SameShape } from '../init';
 import { servingContext } from '../../serving/instance';
 import type { InferenceEngine } from '../../serving/engine';
@@ -56,7 +57,13 @@ export const inferenceRouter = router({
     .input(z.object({ requests: z.array(z.custom<z.input<typeof ZPredictRequest>>((v) => typeof v === 'object' && v !== null)).min(1) }))
     .mutation(async ({ input }) => (await servingContext()).engine.predictBatch(input)),
   info: viewerProcedure.output(ZServingInfoResponse).query(async () => (await servingContext()).engine.info()),
-  reload: engineerProcedure.mutation(async () => (await servingContext()).engine.reload('requested')),
+  reload: engineerProcedure.mutation(async ({ ctx }) => {
+    const engine = (await servingContext()).engine;
+    const from = { generation: engine.generation };
+    const to = await engine.reload('requested');
+    await recordAudit(ctx.db, { actor: ctx.actor, action: 'serving.reload', target: engine.info().served_by ?? null, details: { from, to } });
+    return to;
+  }),
   /** Traffic split per model (the promotion pages build on this). */
   splits: viewerProcedure.output(ZListSplitsResponse).query(({ ctx }) => listSplits(ctx.db)),
   /** Alias of `promotion.setSplit` (kept for existing clients). */

@@ -6,7 +6,7 @@ import { VERSION_STATUSES } from '../../../drizzle/schema';
 import type { VersionGate, VersionIndicatorWeights, VersionLineage, VersionMetrics } from '../../../drizzle/schema/shapes';
 import type { ModelConfig } from '../../ml/models';
 
-const ZVersionRef = z.object({ model: z.string().min(1), version: z.union([z.string(), z.number().int()]) });
+const ZVersionRef = z.object({ model: z.string().min(1).max(200), version: z.union([z.string().max(20), z.number().int()]) });
 
 // Response schemas (Date objects here, ISO strings over HTTP). jsonb columns are `z.custom<Shape>()` over
 // drizzle/schema/shapes.ts, where each shape is declared once.

@@ -3,7 +3,7 @@ import { router, viewerProcedure, engineerProcedure, adminProcedure, type Assert
 import { readiness, type Readiness } from '../../monitoring/health';
 import { listWorkers, type WorkerInfo } from '../../jobs/heartbeat';
 import { QUEUES, producerBossFor } from '../../jobs/queue';
-import { listAudit, recordAudit } from '../../auth/audit';
+import { auditFacets, listAudit, recordAudit, ZAuditRequest } from '../../auth/audit';
 import { config } from '../../config';
 import { notFound } from '../../errors';
 import type { AuditDetails } from '../../../drizzle/schema/shapes';
@@ -60,10 +60,10 @@ export const ZPingResultResponse = z.object({
 export const systemRouter = router({
   ready: viewerProcedure.output(ZReadinessResponse).query(({ ctx }) => readiness(ctx.db)),
   workers: viewerProcedure.output(z.array(ZWorker)).query(({ ctx }) => listWorkers(ctx.db, config().WORKER_STALE_SECONDS)),
-  audit: adminProcedure
-    .input(z.object({ limit: z.number().int().min(1).max(1000).default(100) }).default({ limit: 100 }))
-    .output(ZAuditResponse)
-    .query(({ ctx, input }) => listAudit(ctx.db, input)),
+  /** Newest first, filtered; the next page is `before: <last id>` (keyset paging, at most AUDIT_PAGE_MAX rows a page). */
+  audit: adminProcedure.input(ZAuditRequest).output(ZAuditResponse).query(({ ctx, input }) => listAudit(ctx.db, input)),
+  /** The actors and actions on record, for filter menus. */
+  auditFacets: adminProcedure.output(z.object({ actors: z.array(z.string()), actions: z.array(z.string()) })).query(({ ctx }) => auditFacets(ctx.db)),
 
   /** Enqueues the built-in `system.ping` job; a worker answers it. */
   ping: engineerProcedure

@@ -1,9 +1,14 @@
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
+import { TRPCError } from '@trpc/server';
+import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from '@/server/db/unavailable';
 import { appRouter } from '@/server/trpc/root';
 import { createContext } from '@/server/trpc/init';
 import { appDb } from '@/server/db/app';
 import { childLogger } from '@/server/log';
+import { logFieldsOf } from '@/server/errors';
 import { REQUEST_ID_HEADER, requestIdFrom, withRequestIdHeader } from '@/server/http/rest';
+import { trpcBatchCalls, trpcBatchTooLarge } from '@/server/http/ratelimit';
+import { config } from '@/server/config';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
@@ -15,17 +20,31 @@ export const dynamic = 'force-dynamic';
  */
 async function handler(req: Request) {
   const requestId = requestIdFrom(req.headers);
+  // Size cap: at most TRPC_MAX_BATCH calls per HTTP batch, refused before any of them runs (server/http/ratelimit.ts).
+  const maxBatch = config().TRPC_MAX_BATCH;
+  const calls = trpcBatchCalls(new URL(req.url));
+  if (calls > maxBatch) return trpcBatchTooLarge(calls, maxBatch, requestId);
   const res = await fetchRequestHandler({
     endpoint: '/api/trpc',
     req,
     router: appRouter,
-    createContext: ({ resHeaders }) => {
+    maxBatchSize: maxBatch,
+    createContext: async ({ resHeaders }) => {
       resHeaders.set(REQUEST_ID_HEADER, requestId);
-      return createContext({ db: appDb().db, headers: req.headers, resHeaders });
+      try {
+        return await createContext({ db: appDb().db, headers: req.headers, resHeaders, requestId });
+      } catch (e) {
+        // The caller is looked up (session, API key) before any middleware runs. tRPC 11's fetch adapter turns an
+        // error thrown here into each call's error (a non-TRPCError becomes a 500): a database outage is the same
+        // 503 SERVICE_UNAVAILABLE that server/trpc/init.ts gives inside procedures.
+        if (isDatabaseUnavailable(e)) throw new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: DATABASE_UNAVAILABLE_MESSAGE, cause: e });
+        throw e;
+      }
     },
     onError({ error, path }) {
       if (error.code === 'INTERNAL_SERVER_ERROR') {
-        childLogger({ request_id: requestId }).error({ path, err: error.cause?.message ?? error.message }, 'trpc internal error');
+        // The error's name, database code and stack frames, secrets masked — never the SQL text or its parameters.
+        childLogger({ request_id: requestId }).error({ path, ...logFieldsOf(error.cause ?? error) }, 'trpc internal error');
         // onError runs before the error's shape is built: the client sees this message, not the cause's.
         error.message = `Internal error (request id ${requestId}); see the server log.`;
       }

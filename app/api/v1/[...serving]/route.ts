@@ -1,6 +1,7 @@
 import { servingContext } from '@/server/serving/instance';
 import { dispatch } from '@/server/serving/http';
 import { toResponse } from '@/server/http/rest';
+import { ACCEPTS, guarded } from '@/server/http/guard';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
@@ -16,5 +17,6 @@ async function serve(req: Request, { params }: { params: Promise<{ serving: stri
   return toResponse(await dispatch(path, method, { headers: req.headers, text: () => req.text() }, servingContext));
 }
 
-export const GET = (req: Request, ctx: { params: Promise<{ serving: string[] }> }) => serve(req, ctx, 'GET');
-export const POST = (req: Request, ctx: { params: Promise<{ serving: string[] }> }) => serve(req, ctx, 'POST');
+export const GET = guarded((req: Request, ctx: { params: Promise<{ serving: string[] }> }) => serve(req, ctx, 'GET'));
+// A browser's POST (session cookie, no API key): same origin and a JSON body (server/http/guard.ts).
+export const POST = guarded((req: Request, ctx: { params: Promise<{ serving: string[] }> }) => serve(req, ctx, 'POST'), { accepts: ACCEPTS.json });

@@ -6,6 +6,7 @@ import { importCandles } from '@/server/market/import';
 import { listDatasets } from '@/server/market/store';
 import { parseMappingSpec } from '@/server/market/parse/formats';
 import { DomainError, badRequest } from '@/server/errors';
+import { ACCEPTS, guarded } from '@/server/http/guard';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
@@ -13,14 +14,14 @@ export const dynamic = 'force-dynamic';
 const MAX_UPLOAD_BYTES = 500 * 1024 * 1024;
 
 /** GET /api/v1/datasets — the datasets (read). */
-export const GET = restHandler({ need: { role: 'analyst', scope: 'read' }, getDb: () => appDb().db, run: async ({ db }) => ({ datasets: await listDatasets(db) }) });
+export const GET = guarded(restHandler({ need: { role: 'analyst', scope: 'read' }, getDb: () => appDb().db, run: async ({ db }) => ({ datasets: await listDatasets(db) }) }));
 
 /**
  * POST /api/v1/datasets?dataset=NAME[&symbol=S&timeframe=1h&format=auto&strict=true&map=ts=Date,open=O,...]
  * Body: the CSV file, either raw (`Content-Type: text/csv`, streamed) or as the `file` field of multipart/form-data.
  * Answers the import report: { dataset, read, inserted, skipped, first, last, errors: [{ line, reason }], ... }.
  */
-export const POST = restHandler({
+export const POST = guarded(restHandler({
   need: { role: 'engineer', scope: 'train' },
   getDb: () => appDb().db,
   run: async ({ db, actor, req }) => {
@@ -64,4 +65,4 @@ export const POST = restHandler({
       actor,
     });
   },
-});
+}), { accepts: ACCEPTS.upload });

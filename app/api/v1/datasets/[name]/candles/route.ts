@@ -6,6 +6,7 @@ import { readJson, restHandler } from '@/server/http/rest';
 import { appendCandles, MAX_APPEND_CSV_BYTES, MAX_APPEND_JSON_BYTES } from '@/server/market/append';
 import { parseMappingSpec } from '@/server/market/parse/formats';
 import { DomainError, badRequest } from '@/server/errors';
+import { ACCEPTS, guarded } from '@/server/http/guard';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
@@ -27,7 +28,7 @@ function flag(v: string | null, name: string): boolean | undefined {
  * streamed, capped; `format=` and `map=` as for an import). Answers the import report with the dataset's freshness.
  * Appending the same bars again inserts nothing; a bar stored with other values is a conflict (kept, listed).
  */
-export const POST = restHandler({
+export const POST = guarded(restHandler({
   need: APPEND,
   getDb: () => appDb().db,
   run: async ({ db, actor, req }) => {
@@ -86,4 +87,4 @@ export const POST = restHandler({
       { field: 'content-type' },
     );
   },
-});
+}), { accepts: ACCEPTS.candles });
