@@ -137,7 +137,8 @@ export async function main(args: string[]): Promise<void> {
       }
       throw new Error('no second candidate after 3 seeds: the gate rejected every version');
     })();
-    const { key } = await createApiKey(db, { name: 'bench-trading-app', scopes: ['predict'] }, 'bench');
+    // Saturation far above the default per-key limit (12,000/min): the limiter still runs, at the highest limit a key may have.
+    const { key } = await createApiKey(db, { name: 'bench-trading-app', scopes: ['predict'], rateLimitPerMinute: 100_000_000 }, 'bench');
     const { rows, missIndicators } = await featureRequests(db, v1.dataset);
     let missK = 0;
     const missBody = () => JSON.stringify({ symbol: SYMBOL, indicators: missIndicators(missK++) });
