@@ -27,9 +27,14 @@ export class RunTracker {
     this.heartbeat = setInterval(() => void this.beat(), 2000);
   }
 
-  private async beat() {
+  /** One heartbeat (every 2 s); exposed for tests. */
+  async beat() {
     try {
-      if ((await heartbeatRun(this.db, this.runId)) !== 'running') this.abort.abort();
+      // Stop when the run was cancelled or failed elsewhere (a person, a forced start, the reaper) — not when it
+      // succeeded: registration marks it succeeded before the clean-up stage and the new-version policy run, and a beat
+      // landing in that window used to turn a registered version into a "cancelled" run whose policy never ran.
+      const status = await heartbeatRun(this.db, this.runId);
+      if (status !== 'running' && status !== 'succeeded') this.abort.abort();
     } catch (e) {
       this.log.warn({ err: String(e) }, 'run heartbeat failed');
     }
