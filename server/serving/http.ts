@@ -40,8 +40,12 @@ export class AuthCache {
     private readonly ttlMs = 10_000,
     private readonly outageGraceMs = config().SERVING_OUTAGE_KEY_GRACE_SECONDS * 1000,
   ) {}
+  /**
+   * Every key must be checked again (a reload: e.g. a key was revoked). The outage grace survives it: a reload also
+   * follows every reconnect, and forgetting the keys then turned the next request during a flaky database into a 503.
+   */
   clear() {
-    this.keys.clear();
+    for (const e of this.keys.values()) e.until = 0;
   }
   async principal(headers: HeaderSource): Promise<Principal> {
     const auth = headers.get('authorization');
