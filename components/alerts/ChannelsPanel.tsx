@@ -7,6 +7,7 @@ import { ConfirmButton } from '@/components/forms/ConfirmButton';
 import { errorText } from '@/components/forms/trpcError';
 import { dateTime } from '@/components/charts/format';
 import type { AlertChannelRow } from './types';
+import { ErrorAlert } from '@/components/ui/ErrorAlert';
 
 /**
  * Notification channels. The webhook URL is a secret: after creation only scheme + host are shown. Admins add and
@@ -148,16 +149,8 @@ export function ChannelsPanel({ initial, canTest, canManage }: { initial: AlertC
       ) : canTest ? (
         <p className="muted small">Admins add and remove channels.</p>
       ) : null}
-      {create.error ? (
-        <div className="error" role="alert">
-          {errorText(create.error)}
-        </div>
-      ) : null}
-      {test.error ? (
-        <div className="error" role="alert">
-          {errorText(test.error)}
-        </div>
-      ) : null}
+      <ErrorAlert error={create.error} />
+      <ErrorAlert error={test.error} />
       <div role="status" aria-live="polite" className="small">
         {note}
       </div>

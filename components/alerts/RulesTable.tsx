@@ -6,6 +6,7 @@ import { Badge } from '@/components/ui/Badge';
 import { ConfirmButton } from '@/components/forms/ConfirmButton';
 import { errorText } from '@/components/forms/trpcError';
 import { severityTone, type AlertMetric, type AlertRuleRow } from './types';
+import { ErrorAlert } from '@/components/ui/ErrorAlert';
 
 function RuleRow({ rule, metric, canEdit }: { rule: AlertRuleRow; metric: AlertMetric | undefined; canEdit: boolean }) {
   const trpc = useTRPC();
@@ -106,11 +107,7 @@ function RuleRow({ rule, metric, canEdit }: { rule: AlertRuleRow; metric: AlertM
               />
             ) : null}
           </div>
-          {error ? (
-            <div className="error" role="alert">
-              {errorText(error)}
-            </div>
-          ) : null}
+          <ErrorAlert error={error} />
         </td>
       ) : null}
     </tr>
@@ -187,11 +184,7 @@ function NewRule({ metrics }: { metrics: AlertMetric[] }) {
         Add rule
       </button>
       {m ? <p className="hint small" style={{ flexBasis: '100%', margin: 0 }}>{m.description}.</p> : null}
-      {create.error ? (
-        <div className="error" role="alert" style={{ flexBasis: '100%' }}>
-          {errorText(create.error)}
-        </div>
-      ) : null}
+      <ErrorAlert error={create.error} style={{ flexBasis: '100%' }} />
     </form>
   );
 }

@@ -13,6 +13,7 @@ import { AbPanel, LivePanel } from './OutcomesPanels';
 import type { DriftPolicy, IndicatorResult, LivePerformance, ReportListRow, ReportRow, VersionChoice } from './types';
 import promo from '@/components/promotion/Promotion.module.css';
 import styles from './Drift.module.css';
+import { ErrorAlert } from '@/components/ui/ErrorAlert';
 
 const LIST = 100;
 
@@ -119,11 +120,7 @@ export function DriftModel({ initial, canEdit }: { initial: DriftInitial; canEdi
           <PolicyPanel model={model} policy={p} canEdit={canEdit} />
         </div>
       </div>
-      {reports.error ? (
-        <div className="error" role="alert">
-          {reports.error.message}
-        </div>
-      ) : null}
+      <ErrorAlert error={reports.error} />
     </div>
   );
 }

@@ -9,6 +9,7 @@ import { VersionOptions } from './VersionOptions';
 import type { AbMetric, LivePerformance, LiveVersion } from './types';
 import promo from '@/components/promotion/Promotion.module.css';
 import styles from './Drift.module.css';
+import { ErrorAlert } from '@/components/ui/ErrorAlert';
 
 const ci = (c: [number, number] | null | undefined, f: (v: number) => string) => (c ? `${f(c[0])} – ${f(c[1])}` : '—');
 /** A live figure, its 95 % interval under it, and what the test part promised under that. */
@@ -107,11 +108,7 @@ export function LivePanel({ model, initial, champion }: { model: string; initial
           Outcomes resolve once the trading app appends those bars (POST /api/v1/datasets/&#123;name&#125;/candles); <code>npm run cli -- outcomes</code> resolves them now.
         </p>
       )}
-      {q.error ? (
-        <div className="error" role="alert">
-          {q.error.message}
-        </div>
-      ) : null}
+      <ErrorAlert error={q.error} />
     </section>
   );
 }

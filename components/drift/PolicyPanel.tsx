@@ -9,6 +9,7 @@ import { DRIFT_READ_ONLY } from './RunPanel';
 import { RETRAIN_OPTIONS, type DriftPolicy } from './types';
 import promo from '@/components/promotion/Promotion.module.css';
 import styles from './Drift.module.css';
+import { ErrorAlert } from '@/components/ui/ErrorAlert';
 
 type TextKey = { [K in keyof PolicyDraft]: PolicyDraft[K] extends string ? K : never }[keyof PolicyDraft];
 
@@ -109,11 +110,7 @@ export function PolicyPanel({ model, policy, canEdit }: { model: string; policy:
               {field('trainingBars', 'Training bars (latest N)', { min: 500, step: 1, placeholder: 'whole dataset' })}
             </div>
           </fieldset>
-          {'errors' in parsed ? (
-            <div className="error" role="alert">
-              {parsed.errors.join('; ')}
-            </div>
-          ) : null}
+          <ErrorAlert error={'errors' in parsed ? parsed.errors : null} />
           <div className="form-row">
             <button type="submit" className="primary" disabled={!canEdit || save.isPending || !dirty || 'errors' in parsed}>
               {save.isPending ? 'Saving…' : 'Save drift policy'}

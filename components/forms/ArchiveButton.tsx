@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { useRouter } from 'next/navigation';
 import { useMutation } from '@tanstack/react-query';
 import { useTRPC } from '@/components/trpc/client';
-import { errorText } from './trpcError';
+import { ErrorAlert } from '@/components/ui/ErrorAlert';
 
 /** Archives a version after a confirmation: it stays in the registry (metrics, lineage) but never gets traffic. */
 export function ArchiveButton({ model, version }: { model: string; version: number }) {
@@ -29,11 +29,7 @@ export function ArchiveButton({ model, version }: { model: string; version: numb
       <button type="button" onClick={() => setConfirming(false)} disabled={archive.isPending}>
         Keep
       </button>
-      {archive.error ? (
-        <span className="error" role="alert">
-          {errorText(archive.error)}
-        </span>
-      ) : null}
+      <ErrorAlert error={archive.error} inline />
     </div>
   );
 }

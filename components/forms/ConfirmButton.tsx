@@ -1,5 +1,6 @@
 'use client';
 import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { ErrorAlert } from '@/components/ui/ErrorAlert';
 
 /**
  * A destructive button with an inline confirm step: the first click shows the question with a confirm and a keep
@@ -78,11 +79,7 @@ export function ConfirmButton({
       <button ref={keepRef} type="button" onClick={() => setConfirming(false)} disabled={pending}>
         {keepLabel}
       </button>
-      {error ? (
-        <span className="error" role="alert">
-          {error}
-        </span>
-      ) : null}
+      <ErrorAlert error={error} inline />
     </div>
   );
 }

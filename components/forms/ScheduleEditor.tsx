@@ -6,7 +6,7 @@ import { useTRPC } from '@/components/trpc/client';
 import { scheduleParams, type ScheduleParams, type ScheduleRow } from '@/components/charts/types';
 import { dateTime, describeCron } from '@/components/charts/format';
 import { Badge } from '@/components/ui/Badge';
-import { errorText } from './trpcError';
+import { ErrorAlert } from '@/components/ui/ErrorAlert';
 
 
 /**
@@ -101,11 +101,7 @@ export function ScheduleEditor({
           </span>
         </form>
       ) : null}
-      {save.error || remove.error ? (
-        <div className="error" role="alert">
-          {errorText(save.error ?? remove.error)}
-        </div>
-      ) : null}
+      <ErrorAlert error={save.error ?? remove.error} />
       {saved && !save.error && !dirty ? <span className="muted hint">Saved.</span> : null}
     </div>
   );

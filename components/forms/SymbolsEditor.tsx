@@ -4,7 +4,7 @@ import { useRouter } from 'next/navigation';
 import { useMutation } from '@tanstack/react-query';
 import { useTRPC } from '@/components/trpc/client';
 import { Badge } from '@/components/ui/Badge';
-import { errorText } from './trpcError';
+import { ErrorAlert } from '@/components/ui/ErrorAlert';
 
 /**
  * Which symbols a model serves. Serving answers a symbol only from a model that serves it: by default the symbols
@@ -67,11 +67,7 @@ export function SymbolsEditor({ modelName, symbols, anySymbol, canEdit }: { mode
           <span className="muted hint">A request for a symbol no model serves gets a 404; a new model never takes over a symbol another model already answers.</span>
         </form>
       ) : null}
-      {save.error ? (
-        <div className="error" role="alert">
-          {errorText(save.error)}
-        </div>
-      ) : null}
+      <ErrorAlert error={save.error} />
       {saved && !save.error && !dirty ? <span className="muted hint">Saved.</span> : null}
     </div>
   );

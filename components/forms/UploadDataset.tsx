@@ -3,6 +3,7 @@ import { useRef, useState } from 'react';
 import { useRouter } from 'next/navigation';
 import { dateTime, int } from '@/components/charts/format';
 import { MAPPING_FIELDS, forWebUser, guessMapping, mappingProblem, mappingSpec, type MappingChoice, type MappingKey, type MappingProblem } from './columnMapping';
+import { ErrorAlert } from '@/components/ui/ErrorAlert';
 
 interface ImportReport {
   dataset: string;
@@ -201,11 +202,7 @@ export function UploadDataset() {
           </div>
         </div>
       ) : null}
-      {error ? (
-        <div className="error" role="alert">
-          {error}
-        </div>
-      ) : null}
+      <ErrorAlert error={error} />
       {problem && choice ? (
         <form
           className="stack column-mapping"
@@ -244,11 +241,7 @@ export function UploadDataset() {
               </label>
             ))}
           </div>
-          {mapError ? (
-            <div className="error" role="alert" data-testid="mapping-error">
-              {mapError.message}
-            </div>
-          ) : null}
+          <ErrorAlert error={mapError} testId="mapping-error" />
           <div className="form-row">
             <button className="primary" type="submit" disabled={phase !== 'idle' || !file}>
               Import with this mapping

@@ -8,6 +8,7 @@ import { Badge } from '@/components/ui/Badge';
 import { useNow } from '@/components/ui/useNow';
 import { ConfirmButton } from './ConfirmButton';
 import { errorText } from './trpcError';
+import { ErrorAlert } from '@/components/ui/ErrorAlert';
 
 const ROLES = ['analyst', 'engineer', 'admin'] as const;
 type Role = (typeof ROLES)[number];
@@ -97,16 +98,8 @@ export function UsersPanel({ users, currentUserId }: { users: UserRow[]; current
         </button>
       </form>
       {create.error ? <div className="error">{create.error.message}</div> : null}
-      {updateError && !disableFailedFor ? (
-        <div className="error" role="alert">
-          {updateError}
-        </div>
-      ) : null}
-      {unlock.error ? (
-        <div className="error" role="alert">
-          {errorText(unlock.error)}
-        </div>
-      ) : null}
+      <ErrorAlert error={updateError && !disableFailedFor ? updateError : null} />
+      <ErrorAlert error={unlock.error} />
       <div className="table-wrap" style={{ marginTop: 14 }}>
         <table>
           <thead>

@@ -11,6 +11,7 @@ import { canaryConfigOf, canaryDraftOf, type CanaryDraft } from './forms';
 import { canaryConfigText, dueIn } from './describe';
 import { canaryActive, servable, type CanaryCheckDef, type CanaryState, type CheckResult, type PromotionState } from './types';
 import styles from './Promotion.module.css';
+import { ErrorAlert } from '@/components/ui/ErrorAlert';
 
 const statusTone = (s: CanaryState['status']): Tone => (s === 'running' ? 'info' : s === 'paused' ? 'warn' : s === 'promoted' ? 'ok' : s === 'rolled_back' ? 'bad' : 'neutral');
 const figure = (k: CheckResult) => (k.value === null ? 'no data' : `${Math.round(k.value * 100) / 100} ${k.unit}`);
@@ -207,11 +208,7 @@ export function CanaryPanel({ state, canEdit, checks }: { state: PromotionState;
             </div>
           </div>
           {custom ? <CanaryFields draft={draft} onChange={setDraft} checks={checks} idPrefix="start" /> : <p className="muted hint">Settings: {canaryConfigText(state.snapshot.policy.canary)}.</p>}
-          {cfg && 'errors' in cfg ? (
-            <div className="error" role="alert">
-              {cfg.errors.join('; ')}
-            </div>
-          ) : null}
+          <ErrorAlert error={cfg && 'errors' in cfg ? cfg.errors : null} />
           <div className="form-row">
             <CommentField value={comment} onChange={setComment} placeholder="e.g. GRU v2 beat the champion offline: step it up" />
             <button type="submit" className="primary" disabled={pending || noComment || !!(cfg && 'errors' in cfg)}>

@@ -8,6 +8,7 @@ import { dateTime, int, pct, timeOfDay } from '@/components/charts/format';
 import { RangePicker } from './change';
 import type { PromotionState } from './types';
 import styles from './Promotion.module.css';
+import { ErrorAlert } from '@/components/ui/ErrorAlert';
 
 /**
  * The configured split next to the share each version actually answered, measured from live traffic (the monitoring
@@ -74,11 +75,7 @@ export function LiveSharePanel({ state, initial, splitChangedAt }: { state: Prom
       ) : (
         <p className="muted">Loading…</p>
       )}
-      {q.error ? (
-        <div className="error" role="alert">
-          {q.error.message}
-        </div>
-      ) : null}
+      <ErrorAlert error={q.error} />
     </section>
   );
 }

@@ -8,6 +8,7 @@ import { policyDirty, policyDraftOf, policyOf, type PolicyDraft } from './forms'
 import { policyText } from './describe';
 import { POLICY_MODES, type CanaryCheckDef, type Policy, type PromotionState } from './types';
 import styles from './Promotion.module.css';
+import { ErrorAlert } from '@/components/ui/ErrorAlert';
 
 const MODE_TEXT: Record<Policy['mode'], string> = {
   none: 'none — registered without traffic',
@@ -96,11 +97,7 @@ export function PolicyPanel({ state, canEdit, checks }: { state: PromotionState;
               <input type="checkbox" checked={d.autoPromote} onChange={(e) => edit({ ...d, autoPromote: e.target.checked })} /> promote a challenger to champion once it is significantly better on live outcomes (always-valid test, α {policy.autoPromote?.alpha ?? 0.05})
             </label>
           </div>
-          {'errors' in parsed ? (
-            <div className="error" role="alert">
-              {parsed.errors.join('; ')}
-            </div>
-          ) : null}
+          <ErrorAlert error={'errors' in parsed ? parsed.errors : null} />
           <div className="form-row">
             <CommentField value={comment} onChange={setComment} placeholder="e.g. new versions canary from now on" />
             <button type="submit" className="primary" disabled={save.isPending || !dirty || !comment.trim() || 'errors' in parsed}>

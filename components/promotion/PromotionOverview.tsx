@@ -6,6 +6,7 @@ import { Badge } from '@/components/ui/Badge';
 import { splitText } from './sliders';
 import { modelHref, type OverviewRow } from './types';
 import styles from './Promotion.module.css';
+import { ErrorAlert } from '@/components/ui/ErrorAlert';
 
 /** Every model with its champion, split, canary and shadow in one row; refreshes every 5 s. */
 export function PromotionOverview({ initial }: { initial: OverviewRow[] }) {
@@ -55,11 +56,7 @@ export function PromotionOverview({ initial }: { initial: OverviewRow[] }) {
           </tbody>
         </table>
       </div>
-      {q.error ? (
-        <div className="error" role="alert">
-          {q.error.message}
-        </div>
-      ) : null}
+      <ErrorAlert error={q.error} />
     </section>
   );
 }

@@ -9,6 +9,7 @@ import { compact, BatchChart, ClassMixChart, ConfidenceChart, LatencyChart, Rate
 import { PipelineCard, ProcessesTable } from './MetricsTables';
 import { RANGE_OPTIONS, pollMs, rangeLabel, type MetricsSeries, type PipelinePanel, type ProcessTable, type RangeName } from './types';
 import styles from './Metrics.module.css';
+import { ErrorAlert } from '@/components/ui/ErrorAlert';
 
 const ms = (v: number | null | undefined) => (v == null ? '—' : v < 10 ? `${v.toFixed(2)} ms` : `${v.toFixed(1)} ms`);
 
@@ -100,11 +101,7 @@ export function MetricsDashboard({ initial }: { initial: { range: RangeName; mod
           updated {updated}
           {stale ? ' · refreshing…' : ''} · every {every / 1000} s
         </span>
-        {series.error ? (
-          <span className="error" role="alert">
-            {series.error.message}
-          </span>
-        ) : null}
+        <ErrorAlert error={series.error} inline />
       </div>
 
       {!s ? (
