@@ -75,8 +75,9 @@ async function main() {
     moving = true;
     log.warn({ from: maskUrl(current), to: maskUrl(next) }, 'the database moved; restarting the job consumer on its new address');
     void (async () => {
-      // The old consumer's connections point at an address that is gone: its stop may never finish — bounded.
-      await bounded(worker.stop(), 15_000, () => log.warn('the old job consumer did not stop within 15 s; left behind'));
+      // The new consumer first: the old one's connections point at an address that is gone, so it cannot take a job
+      // meanwhile, and its stop may take long or never finish (bounded, after the new one runs).
+      const old = worker;
       while (!stopping) {
         try {
           current = resolveDatabaseUrl() ?? next;
@@ -88,6 +89,7 @@ async function main() {
           await new Promise((r) => setTimeout(r, 2000));
         }
       }
+      await bounded(old.stop(), 15_000, () => log.warn('the old job consumer did not stop within 15 s; left behind'));
       moving = false;
     })();
   }, 2000);

@@ -78,7 +78,11 @@ describe('serve survives the database restarting', () => {
       const job = await waitFor(async () => {
         const j = await boss.getJobById<Record<string, unknown>>(QUEUES.ping, id);
         return j?.state === 'completed' ? j : null;
-      }, 40_000, `ping '${message}' completed`);
+      }, 40_000, `ping '${message}' completed`).catch((e: Error) => {
+        // Say what the worker was doing (its consumer restarts, jobs, errors), not just that it timed out.
+        const said = worker.stdout().split('\n').filter((l) => /moved|consumer|job|ready|"level":(40|50)/.test(l)).slice(-25);
+        throw new Error(`${e.message}; the worker's last relevant log lines:\n${said.join('\n')}`);
+      });
       return job.output as { message: string; pid: number };
     } finally {
       await boss.stop({ graceful: false, wait: true });
@@ -128,12 +132,13 @@ describe('serve survives the database restarting', () => {
 
   it('answers predictions throughout two restarts (same port, then a new port); 503 not 500 while down; recovers', async () => {
     // A client predicting every 50 ms for the whole test.
-    const results: { at: number; status: number; code?: string }[] = [];
+    const results: { at: number; status: number; code?: string; message?: string }[] = [];
     let running = true;
+    const marks: { at: number; what: string }[] = [];
     const client = (async () => {
       while (running) {
         const r = await predict();
-        results.push({ at: Date.now(), status: r.status, code: r.body?.error?.code });
+        results.push({ at: Date.now(), status: r.status, code: r.body?.error?.code, ...(r.status === 200 ? {} : { message: r.body?.error?.message }) });
         await new Promise((res) => setTimeout(res, 50));
       }
     })();
@@ -145,7 +150,9 @@ describe('serve survives the database restarting', () => {
       const oldPort = server.port;
       const h0 = results.length;
       await h.close();
+      marks.push({ at: Date.now(), what: `${label}: stopping` });
       await server.stop();
+      marks.push({ at: Date.now(), what: `${label}: stopped` });
       const squatter = squat ? net.createServer().listen(oldPort, '127.0.0.1') : null;
       // Longer than the 10 s key cache: the key is now accepted because it was checked recently (outage grace).
       await new Promise((r) => setTimeout(r, 11_000));
@@ -173,7 +180,9 @@ describe('serve survives the database restarting', () => {
       expect(viaWeb.body?.error?.code).toBe('SERVICE_UNAVAILABLE');
       const during = results.slice(h0);
       expect(during.length).toBeGreaterThan(50);
+      marks.push({ at: Date.now(), what: `${label}: booting` });
       server = await boot();
+      marks.push({ at: Date.now(), what: `${label}: booted` });
       squatter?.close();
       lock.update({ pgPort: server.port });
       if (squat) expect(server.port).not.toBe(oldPort);
@@ -275,7 +284,7 @@ describe('serve survives the database restarting', () => {
     expect(outageLines(worker, /heartbeat recovered/)).toBe(outageLines(worker, /heartbeat failed/));
     // No log line carries SQL text or its parameters (drizzle's message has both: server/errors.ts logFieldsOf).
     for (const p of [serve, web, worker]) expect(p.stdout()).not.toMatch(/Failed query:|params: /);
-    expect(failed, 'predictions that were not answered 200').toEqual([]);
+    expect(failed.length ? { failed, marks } : [], 'predictions that were not answered 200').toEqual([]);
     expect(during1.every((r) => r.status === 200) && during2.every((r) => r.status === 200)).toBe(true);
     // The prediction log writes again, to the database on its new port.
     await waitFor(async () => {

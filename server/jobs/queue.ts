@@ -3,6 +3,8 @@ import PgBoss from 'pg-boss';
 import pg from 'pg';
 import { childLogger } from '../log';
 import type { Db } from '../db/client';
+import { isDatabaseUnavailable } from '../db/unavailable';
+import { logFieldsOf } from '../errors';
 
 /**
  * The job queue: pg-boss on the application database (schema `pgboss`). pg-boss installs and migrates its own schema
@@ -58,7 +60,21 @@ export async function openBoss(url: string, role: BossRole): Promise<PgBoss> {
     schedule: role === 'worker',
     migrate: true,
   });
-  boss.on('error', (err) => log.error({ err: err.message }, 'queue error'));
+  // pg-boss's loops (fetch, maintenance, schedules) each report every failed attempt; while the database is
+  // unreachable that is several a second: one warning a minute then, with how many were left out.
+  let unavailableSince = 0;
+  let left = 0;
+  boss.on('error', (err) => {
+    if (!isDatabaseUnavailable(err)) return log.error({ ...logFieldsOf(err) }, 'queue error');
+    const now = Date.now();
+    if (now - unavailableSince < 60_000) {
+      left++;
+      return log.debug({ err: err.message }, 'queue error: the database is still unavailable');
+    }
+    log.warn({ ...logFieldsOf(err), unavailable: true, leftOut: left }, 'queue error: the database is unavailable; pg-boss retries (one line a minute while it lasts)');
+    unavailableSince = now;
+    left = 0;
+  });
   // Processes starting together (web + worker, CLI + worker) would create the same queues concurrently, and
   // pg-boss's createQueue deadlocks against itself then: serialise start-up under an advisory lock.
   const lock = new pg.Client({ connectionString: url, application_name: 'signalops-boss-init' });

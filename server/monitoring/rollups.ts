@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/client';
 import { BATCH_BUCKETS, LATENCY_BUCKETS_MS, bucketOf, confidenceBucket } from './histogram';
 import { emptyCounts, type Counts } from './counts';
+import { OutageLog } from '../db/outage-log';
 
 export const RAW_INTERVAL_SECONDS = 10;
 const CLASS_INDEX = { SELL: 0, HOLD: 1, BUY: 2 } as const;
@@ -49,12 +50,17 @@ export class MetricsRecorder {
   private flushing: Promise<void> | null = null;
   readonly intervalMs: number;
   readonly stats = { flushes: 0, rowsWritten: 0, failedFlushes: 0, droppedCells: 0, lastError: null as string | null };
+  /** One warning per database outage, not one per flush (server/db/outage-log.ts). */
+  private readonly outage: OutageLog;
+  private readonly shadowOutage: OutageLog;
 
   constructor(
     private readonly db: Db,
-    private readonly log: Logger,
+    log: Logger,
     private readonly opts: RecorderOptions,
   ) {
+    this.outage = new OutageLog(log, 'writing metric roll-ups');
+    this.shadowOutage = new OutageLog(log, 'writing shadow roll-ups');
     this.intervalMs = (opts.intervalSeconds ?? RAW_INTERVAL_SECONDS) * 1000;
     const every = opts.flushEveryMs ?? this.intervalMs;
     if (every > 0) {
@@ -155,8 +161,9 @@ export class MetricsRecorder {
       try {
         await writeShadowRollups(this.db, this.opts.processId, this.intervalMs / 1000, dueShadow.map(([, c]) => c));
         for (const [k] of dueShadow) this.shadowCells.delete(k);
+        this.shadowOutage.ok();
       } catch (e) {
-        this.log.warn({ err: (e as Error).message.slice(0, 200) }, 'writing shadow roll-ups failed; kept in memory');
+        this.shadowOutage.failed(e, { pending: this.shadowCells.size, kept: 'in memory' });
       }
     }
     const due = [...this.cells.entries()].filter(([, c]) => all || c.bucketStart < current);
@@ -171,10 +178,11 @@ export class MetricsRecorder {
       this.stats.flushes++;
       this.stats.rowsWritten += rows.length;
       this.stats.lastError = null;
+      this.outage.ok();
     } catch (e) {
       this.stats.failedFlushes++;
       this.stats.lastError = (e as Error).message.slice(0, 200);
-      this.log.warn({ err: this.stats.lastError, pending: this.cells.size }, 'writing metric roll-ups failed; kept in memory');
+      this.outage.failed(e, { pending: this.cells.size, kept: 'in memory' });
       this.bound();
     }
   }
@@ -339,12 +347,14 @@ export class ProcessSampler {
   private buffer: ProcessSample[] = [];
   latest: ProcessSample | null = null;
   readonly stats = { written: 0, dropped: 0 };
+  private readonly outage: OutageLog;
 
   constructor(
     private readonly db: Db,
-    private readonly log: Logger,
+    log: Logger,
     private readonly opts: { processId: string; kind: string; everyMs?: number; connections?: () => Promise<number | null> | number | null },
   ) {
+    this.outage = new OutageLog(log, 'writing a process sample');
     this.loop.enable();
     const every = opts.everyMs ?? 15_000;
     if (every > 0) {
@@ -396,8 +406,9 @@ export class ProcessSampler {
       );
       this.stats.written += rows.length;
       this.buffer = [];
+      this.outage.ok();
     } catch (e) {
-      this.log.warn({ err: (e as Error).message.slice(0, 200), buffered: this.buffer.length }, 'writing a process sample failed; kept in memory');
+      this.outage.failed(e, { buffered: this.buffer.length, kept: 'in memory' });
     }
     return sample;
   }

@@ -16,6 +16,7 @@ import { changeModel, loadModel } from './store';
 import { withCanaryEvaluation, type CanaryOutcome } from './state';
 import { outcomesInWindow } from '../outcomes/live';
 import type { CanaryState, CheckResult, VersionRef } from './shapes';
+import { OutageLog } from '../db/outage-log';
 
 export interface CanaryCheckContext {
   db: Db;
@@ -200,11 +201,12 @@ export function startPromotionLoop(db: Db, log: Logger, opts: { everyMs?: number
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> = Promise.resolve();
+  const outage = new OutageLog(log, 'a canary tick');
   const schedule = () => {
     if (stopped) return;
     timer = setTimeout(() => {
       running = canaryTick(db, log)
-        .catch((e) => log.warn({ err: (e as Error).message }, 'canary tick failed'))
+        .then(() => outage.ok(), (e: unknown) => outage.failed(e))
         .finally(schedule);
     }, every);
     timer.unref();

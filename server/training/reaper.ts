@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Db } from '../db/client';
 import { reapStaleRuns } from './runs';
+import { OutageLog } from '../db/outage-log';
 
 /**
  * The stale-run reaper: a run whose worker stopped heart-beating (killed, machine gone) is failed within
@@ -23,14 +24,16 @@ export interface Reaper {
 export function startStaleRunReaper(db: Db, log: Logger, o: { staleSeconds: number; tickMs?: number }): Reaper {
   const tickMs = o.tickMs ?? reapTickSeconds(o.staleSeconds) * 1000;
   let running: Promise<string[]> | null = null;
+  const outage = new OutageLog(log, 'the stale-run check');
   const tick = () =>
     (running ??= reapStaleRuns(db, o.staleSeconds)
       .then((ids) => {
+        outage.ok();
         if (ids.length) log.warn({ runs: ids, staleSeconds: o.staleSeconds }, 'failed runs whose worker stopped responding');
         return ids;
       })
       .catch((e: unknown) => {
-        log.warn({ err: e instanceof Error ? e.message : String(e) }, 'stale-run check failed');
+        outage.failed(e);
         return [] as string[];
       })
       .finally(() => {

@@ -9,6 +9,7 @@ import { config } from '../../config';
 import { ensureDefaultRules } from './rules';
 import { evaluateAlerts } from './evaluate';
 import { deliverDue } from './delivery';
+import { OutageLog } from '../../db/outage-log';
 
 export function alertSettings() {
   const c = config();
@@ -40,6 +41,8 @@ export async function startAlertLoop(db: Db, log: Logger, opts: Partial<ReturnTy
   const evalMs = s.evalSeconds * 1000;
   const deliverEveryMs = s.deliverEveryMs ?? Math.min(2000, evalMs);
 
+  const deliveryOutage = new OutageLog(log, 'an alert delivery pass');
+  const evalOutage = new OutageLog(log, 'alert evaluation');
   const deliver = () => {
     if (stopped || delivering) return delivering ?? Promise.resolve();
     delivering = (async () => {
@@ -49,8 +52,9 @@ export async function startAlertLoop(db: Db, log: Logger, opts: Partial<ReturnTy
           const out = await deliverDue(db, { log, timeoutMs: s.timeoutMs, maxAttempts: s.maxAttempts });
           if (out.length < 20) break;
         }
+        deliveryOutage.ok();
       } catch (e) {
-        log.warn({ err: (e as Error).message }, 'alert delivery pass failed');
+        deliveryOutage.failed(e);
       } finally {
         delivering = null;
       }
@@ -66,8 +70,9 @@ export async function startAlertLoop(db: Db, log: Logger, opts: Partial<ReturnTy
     try {
       const r = await evaluateAlerts(db, { log, minIntervalMs: Math.max(evalMs * 0.8, evalMs - 3000), staleWorkerSeconds: s.staleWorkerSeconds, externalUrl: s.externalUrl });
       if (r.events.length) void deliver();
+      evalOutage.ok();
     } catch (e) {
-      log.warn({ err: (e as Error).message }, 'alert evaluation failed');
+      evalOutage.failed(e);
     }
   };
   const scheduleEval = () => {
