@@ -14,7 +14,8 @@ import { InferenceEngine, engineOptionsFromEnv } from '../serving/engine';
 import { AuthCache, dispatch, type ServingContext } from '../serving/http';
 import { userCaller, callerWithHeaders } from '../trpc/test-helpers';
 import { restHandler } from './rest';
-import { RequestLimiter, subjectOf, trpcBatchCalls } from './ratelimit';
+import { RequestLimiter, limitRequest, subjectOf, trpcBatchCalls } from './ratelimit';
+import { principalFromHeaders } from '../auth/request';
 import { auditLog } from '../../drizzle/schema';
 import type { TrainRequestInput } from '../training/params';
 import type { PlainResponse } from './rest';
@@ -67,8 +68,9 @@ describe('request rate limits (issue 12, finding 3)', () => {
     const seen: PlainResponse[] = [];
     for (let i = 0; i < 5; i++) seen.push(await call(i % 2 ? b : a, '/predict', key));
     expect(seen.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
-    expect(seen[0].headers).toMatchObject({ 'ratelimit-limit': '5', 'ratelimit-policy': '5;w=60' });
-    expect(Number(seen[4].headers!['ratelimit-remaining'])).toBe(0);
+    // RateLimit-* once half of the budget is spent (remaining ≤ limit / 2), not before.
+    expect(seen.map((r) => r.headers?.['ratelimit-remaining'] ?? null)).toEqual([null, null, '2', '1', '0']);
+    expect(seen[2].headers).toMatchObject({ 'ratelimit-limit': '5', 'ratelimit-policy': '5;w=60' });
     const sixth = await call(b, '/predict', key);
     expect(sixth.status).toBe(429);
     expect(sixth.headers).toMatchObject({ 'ratelimit-limit': '5', 'ratelimit-remaining': '0' });
@@ -100,7 +102,11 @@ describe('request rate limits (issue 12, finding 3)', () => {
     const key = await newKey('default-limit');
     const r = await call(replicas[0], '/predict', key);
     expect(r.status).toBe(200);
-    expect(r.headers).toMatchObject({ 'ratelimit-limit': '12000' });
+    // Far from the limit: no RateLimit-* headers (they come once half of the 12,000 points are spent).
+    expect(r.headers?.['ratelimit-limit']).toBeUndefined();
+    const d = await limitRequest(db.$client, await principalFromHeaders(db, new Headers({ authorization: `Bearer ${key}` })), 6000, replicas[0].limiter);
+    expect(d).toMatchObject({ allowed: true, limit: 12_000 });
+    expect((await call(replicas[0], '/predict', key)).headers).toMatchObject({ 'ratelimit-limit': '12000', 'ratelimit-policy': '12000;w=60' });
     const h = await dispatch('/health', 'GET', { headers: new Headers(), text: async () => '' }, replicas[0]);
     expect(h.status).toBe(200);
     expect(h.headers?.['ratelimit-limit']).toBeUndefined();

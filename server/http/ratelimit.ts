@@ -297,8 +297,16 @@ export function subjectOf(p: Principal): { subject: string; limit: number } | nu
   return null;
 }
 
-/** `RateLimit-*` (IETF draft httpapi-ratelimit-headers) and, when refused, `Retry-After`. */
-export function rateLimitHeaders(d: RateDecision): Record<string, string> {
+export const NO_RATE_LIMIT_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
+/**
+ * `RateLimit-*` (IETF draft httpapi-ratelimit-headers) and, when refused, `Retry-After` — on a refusal always, and
+ * otherwise once the caller has spent at least half of the window's points (`remaining` ≤ `limit` / 2): a caller far
+ * from its limit has nothing to pace, and four more headers on every answer cost the serve path measurable CPU
+ * (Node validates and serialises each one; README "Speed"). Empty (a frozen, shared object) when there is nothing to say.
+ */
+export function rateLimitHeaders(d: RateDecision): Readonly<Record<string, string>> {
+  if (d.allowed && d.remaining > d.limit / 2) return NO_RATE_LIMIT_HEADERS;
   const h: Record<string, string> = {
     'ratelimit-limit': String(d.limit),
     'ratelimit-remaining': String(Math.max(0, Math.floor(d.remaining))),
@@ -313,6 +321,7 @@ export function rateLimitHeaders(d: RateDecision): Record<string, string> {
 export function withRateLimitHeaders(res: Response, d: RateDecision | null): Response {
   if (!d) return res;
   const h = rateLimitHeaders(d);
+  if (h === NO_RATE_LIMIT_HEADERS) return res;
   try {
     for (const [k, v] of Object.entries(h)) res.headers.set(k, v);
     return res;
@@ -345,7 +354,7 @@ export function requestLimiter(): RequestLimiter {
 
 /**
  * Checks and spends `points` for the caller `p`: the decision (null when the caller has no limit, or RATE_LIMITS=off).
- * Transports add rateLimitHeaders(decision) to the answer and, when refused, answer rateLimitError (429).
+ * Transports add rateLimitHeaders(decision) to the answer (empty while far from the limit) and, when refused, answer rateLimitError (429).
  */
 export async function limitRequest(pool: pg.Pool, p: Principal, points = 1, limiter: RequestLimiter = requestLimiter()): Promise<RateDecision | null> {
   if (config().RATE_LIMITS === 'off') return null;

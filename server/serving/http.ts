@@ -17,7 +17,7 @@ import type { InferenceEngine } from './engine';
 import type { MetricsRecorder, ProcessSampler } from '../monitoring/rollups';
 import { PrometheusMetrics, answerMetrics, wantsJson } from '../monitoring/prometheus';
 import paths from './paths.json';
-import { limitRequest, rateLimitError, rateLimitHeaders, whoOf, type RateDecision, type RequestLimiter } from '../http/ratelimit';
+import { NO_RATE_LIMIT_HEADERS, limitRequest, rateLimitError, rateLimitHeaders, whoOf, type RateDecision, type RequestLimiter } from '../http/ratelimit';
 
 /**
  * Caches API-key checks for a few seconds on the hot path; dropped on every serving reload (e.g. a revoked key).
@@ -153,7 +153,10 @@ const wrap =
   async (req, ctx) => {
     const requestId = req.requestId ?? requestIdFrom(req.headers);
     let rl: RateDecision | null = null;
-    const withLimit = (r: PlainResponse): PlainResponse => (rl ? { ...r, headers: { ...r.headers, ...rateLimitHeaders(rl) } } : r);
+    const withLimit = (r: PlainResponse): PlainResponse => {
+      const h = rl ? rateLimitHeaders(rl) : NO_RATE_LIMIT_HEADERS;
+      return h === NO_RATE_LIMIT_HEADERS ? r : { ...r, headers: { ...r.headers, ...h } };
+    };
     try {
       let charge = noCharge;
       if (needs !== 'public') {
