@@ -32,6 +32,12 @@
  *     c = predictions/s at n = the number of connections (64: the largest batch 64 connections can form). For
  *     reference also the InferenceEngine in-process (`engine.predict` × 64 concurrent distinct requests: validation,
  *     window, cache, batcher, log — no HTTP). Ratios a/c and b/c on cache misses.
+ *  3c. Compute thread (SERVING_COMPUTE_THREAD) off vs on, side by side, cache misses, in alternating rounds: (i) the
+ *     InferenceEngine in-process (64 closed-loop "connections" each awaiting engine.predict on a distinct input, no HTTP),
+ *     model compute on the main thread vs in the compute thread with 1 and 2 batches in flight; (ii) two serve
+ *     processes (SERVE_WORKERS=1), thread off and on, started together and measured in turn (64 connections,
+ *     autocannon). Medians over the rounds and the gain on/off. `--compute-thread-only` runs the setup and this
+ *     section alone (its own last-line JSON); `--ct-rounds N` (default 3, --quick 2).
  *  4. The trading team's load profile against (a) and (b): virtual users each sending one request per second on a
  *     keep-alive connection, ramping linearly from 1 to 50 users over 30 s, then holding 10 s (cache misses):
  *     requests, p50/p95/p99/max, errors.
@@ -44,7 +50,8 @@
  *
  * Options: --quick (2 s warm-up + 5 s phases, 10 s ramp + 5 s hold), --seconds S (default 15), --warmup S (3),
  * --ramp S (30), --hold S (10), --connections N (64), --users N (50), --epochs N (3), --path P (/predict), --no-web,
- * --no-build (use .next as it is), --profile, --profile-web, --profile-out DIR, --no-profile.
+ * --no-build (use .next as it is), --profile, --profile-web, --profile-out DIR, --no-profile, --compute-thread-only,
+ * --ct-rounds N.
  * Everything stops by itself; child processes are killed at the end and on failure. The last line printed is one
  * JSON object with all figures.
  */
@@ -223,6 +230,122 @@ export async function main(args: string[]): Promise<void> {
     // 2. the processes ---------------------------------------------------------------------------------------------------
     const tsx = require.resolve('tsx');
     const baseEnv = { ...process.env, DATABASE_URL: database.url, HOSTNAME: HOST, LOG_LEVEL: 'warn', SIGNALOPS_TF_QUIET: '1', NEXT_TELEMETRY_DISABLED: '1' };
+
+    // 3c. compute thread off vs on (defined here: `--compute-thread-only` runs it without the other sections) ---------------
+    const ctRounds = num(args, '--ct-rounds', quick ? 2 : 3);
+    async function computeThreadComparison() {
+      const median = (v: number[]) => {
+        const s = [...v].sort((a, b) => a - b);
+        return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
+      };
+      // (i) in-process: one engine per mode, all started once, measured in turn in every round.
+      const modes = [
+        { name: 'off', computeThread: false },
+        { name: 'on, 1 in flight', computeThread: true, computeInflight: 1 },
+        // 2 is the engine's default with the thread (the serve processes below run with it)
+        { name: 'on, 2 in flight', computeThread: true, computeInflight: 2 },
+      ];
+      const engines = [];
+      for (const m of modes) {
+        const e = await new InferenceEngine(db, database.url, logger().child({ bench: 'engine' }), { ...engineOptionsFromEnv({}), servedBy: `bench-ct-${m.name}`, computeThread: m.computeThread, computeInflight: m.computeInflight }).start();
+        engines.push(e);
+      }
+      const engineSeconds = quick ? 2 : 4;
+      const closedLoopEngine = async (e: InferenceEngine, ms: number) => {
+        let done = 0;
+        let hits = 0;
+        const t0 = performance.now();
+        await Promise.all(
+          Array.from({ length: connections }, async () => {
+            while (performance.now() - t0 < ms) {
+              const r = await e.predict({ symbol: SYMBOL, indicators: missIndicators(missK++) });
+              done++;
+              if (r.cache_hit) hits++;
+            }
+          }),
+        );
+        return { rate: done / ((performance.now() - t0) / 1000), hits, done };
+      };
+      const engineRates: number[][] = modes.map(() => []);
+      try {
+        for (const e of engines) await closedLoopEngine(e, 1000); // warm-up
+        for (let round = 0; round < ctRounds; round++) {
+          for (let i = 0; i < modes.length; i++) {
+            const r = await closedLoopEngine(engines[i], engineSeconds * 1000);
+            engineRates[i].push(r2(r.rate)!);
+            log(`(3c) in-process engine, compute thread ${modes[i].name}, round ${round + 1}: ${fmt(r.rate)} predictions/s (${r.hits} cache hits of ${r.done})`);
+          }
+        }
+      } finally {
+        for (const e of engines) await e.stop();
+      }
+      const inproc = modes.map((m, i) => ({ mode: m.name, rounds: engineRates[i], median: r2(median(engineRates[i]))! }));
+      // (ii) two serve processes, thread off and on, started together, measured in turn.
+      const start = async (name: string, mode: 'on' | 'off') => {
+        const port = await freePort();
+        const child = startChild(name, ['--import', tsx, path.join(ROOT, 'server/bin/serve.ts')], { ...baseEnv, INFERENCE_PORT: String(port), SIGNALOPS_PROC: 'serve', SERVE_WORKERS: '1', SERVING_COMPUTE_THREAD: mode });
+        await waitReady(child, port, 120_000);
+        return { child, port };
+      };
+      const off = await start('(a) serve, compute thread off', 'off');
+      const on = await start('(a) serve, compute thread on', 'on');
+      const serveRounds: { off: PhaseFigures[]; on: PhaseFigures[] } = { off: [], on: [] };
+      try {
+        for (let round = 0; round < ctRounds; round++) {
+          // alternate which goes first
+          const order = round % 2 ? (['on', 'off'] as const) : (['off', 'on'] as const);
+          for (const k of order) {
+            const p = k === 'off' ? off : on;
+            serveRounds[k].push(await phase(`(3c) serve, compute thread ${k}, round ${round + 1}`, p.port, p.child.proc.pid!, 'miss'));
+          }
+        }
+      } finally {
+        await off.child.stop();
+        await on.child.stop();
+      }
+      const perRound = serveRounds.on.map((f, i) => Math.round((f.rps / serveRounds.off[i].rps) * 1000) / 1000);
+      const offRps = r2(median(serveRounds.off.map((f) => f.rps)))!;
+      const onRps = r2(median(serveRounds.on.map((f) => f.rps)))!;
+      const out = {
+        rounds: ctRounds,
+        off_rps: offRps,
+        on_rps: onRps,
+        gain: Math.round((onRps / offRps) * 1000) / 1000,
+        off_rps_rounds: serveRounds.off.map((f) => f.rps),
+        on_rps_rounds: serveRounds.on.map((f) => f.rps),
+        /** on/off within each round (the two measured back to back): robust to load that changes between rounds. */
+        gain_per_round: perRound,
+        gain_median_of_rounds: r2(median(perRound)),
+        /** CPU of everything else on the machine during each round (% of a core): other people's work skews a round. */
+        off_other_cpu_pct_rounds: serveRounds.off.map((f) => f.cpu.other),
+        on_other_cpu_pct_rounds: serveRounds.on.map((f) => f.cpu.other),
+        off_p99_ms_median: r2(median(serveRounds.off.map((f) => f.p99_ms ?? NaN))),
+        on_p99_ms_median: r2(median(serveRounds.on.map((f) => f.p99_ms ?? NaN))),
+        off_server_cpu_pct_median: r2(median(serveRounds.off.map((f) => f.cpu.server))),
+        on_server_cpu_pct_median: r2(median(serveRounds.on.map((f) => f.cpu.server))),
+        errors: [...serveRounds.off, ...serveRounds.on].reduce((a, f) => a + f.errors, 0),
+        measured: `serve processes (SERVE_WORKERS=1) with SERVING_COMPUTE_THREAD off/on, ${connections} connections of cache misses, ${seconds} s per round, alternating; medians over ${ctRounds} rounds`,
+        inprocess_engine: {
+          measured: `InferenceEngine.predict, ${connections} closed-loop callers on distinct inputs (no HTTP), ${engineSeconds} s per mode per round; medians over ${ctRounds} rounds`,
+          modes: inproc,
+          gain_per_round_inflight_1: engineRates[1].map((v, i) => Math.round((v / engineRates[0][i]) * 1000) / 1000),
+          gain_per_round_inflight_2: engineRates[2].map((v, i) => Math.round((v / engineRates[0][i]) * 1000) / 1000),
+          gain_inflight_1: Math.round((inproc[1].median / inproc[0].median) * 1000) / 1000,
+          gain_inflight_2: Math.round((inproc[2].median / inproc[0].median) * 1000) / 1000,
+        },
+      };
+      log(
+        `side by side (misses), compute thread: serve off ${fmt(offRps)} vs on ${fmt(onRps)} req/s (medians of ${ctRounds}) → ${out.gain}× (per round: ${perRound.join(', ')}); ` +
+          `in-process engine off ${fmt(inproc[0].median)} vs on ${fmt(inproc[1].median)} (1 in flight, ${out.inprocess_engine.gain_inflight_1}×) / ${fmt(inproc[2].median)} (2 in flight, ${out.inprocess_engine.gain_inflight_2}×) predictions/s`,
+      );
+      return out;
+    }
+    if (args.includes('--compute-thread-only')) {
+      const ct = await computeThreadComparison();
+      console.log(JSON.stringify({ bench: 'serve', only: 'compute-thread', quick, machine: { cores: os.cpus().length, loadavg_start: load0.map((v) => r2(v)), loadavg_end: os.loadavg().map((v) => r2(v)), node: process.version }, database: database.kind.startsWith('DATABASE_URL') ? 'DATABASE_URL' : 'embedded', model: { name: MODEL, version: `v${model.version}`, window: T, units: UNITS, epochs }, settings: { connections, seconds, warmup }, compute_thread: ct }));
+      return;
+    }
+
     const servePort = await freePort();
     // (a) is ONE serve process (SERVE_WORKERS=1): a/c is the per-process figure; all cores are measured below.
     const serve = startChild('serve', ['--import', tsx, path.join(ROOT, 'server/bin/serve.ts')], { ...baseEnv, INFERENCE_PORT: String(servePort), SIGNALOPS_PROC: 'serve', SERVE_WORKERS: '1' });
@@ -355,6 +478,7 @@ export async function main(args: string[]): Promise<void> {
         await child.stop();
       }
     }
+    const computeThread = await computeThreadComparison();
     const cores = os.availableParallelism();
     const instrumentationOff = await variant('(a) serve, instrumentation off', { SERVE_WORKERS: '1', MONITORING_INSTRUMENTATION: 'off' });
     const allCores = await variant(`(a) serve, ${cores} workers`, { SERVE_WORKERS: String(cores) });
@@ -619,6 +743,7 @@ export async function main(args: string[]): Promise<void> {
         },
         instrumentation: { on_miss_rps: results.serve.miss.rps, off_miss: instrumentationOff, cost_pct: instrumentationCostPct },
         all_cores: { workers: cores, miss: allCores, gain: multiCoreGain },
+        compute_thread: computeThread,
         ratios: { all_cores_over_one: multiCoreGain, a_over_c: Math.round(ratioA * 1000) / 1000, b_over_c: ratioB === null ? null : Math.round(ratioB * 1000) / 1000, a_over_engine: Math.round((results.serve.miss.rps / engineRate) * 1000) / 1000 },
         bursts_after_idle: burstResults,
         references: Object.fromEntries(Object.entries(references).map(([k, v]) => [k, { ...v, ratio_to_c: Math.round((v.rps / ceiling) * 1000) / 1000 }])),

@@ -38,6 +38,8 @@ const EnvSchema = z.object({
   SERVING_MAX_BATCH: z.coerce.number().int().min(1).max(65_536).default(256),
   SERVING_BATCH_WINDOW_MS: z.coerce.number().min(0).max(1000).default(0),
   SERVING_MAX_BATCH_ITEMS: z.coerce.number().int().min(1).max(100_000).default(1000),
+  /** Model compute in a worker thread (server/serving/compute-thread.ts) instead of the main thread. */
+  SERVING_COMPUTE_THREAD: z.enum(['on', 'off']).default('off'),
   SERVING_STRICT: z
     .enum(['true', 'false', '1', '0'])
     .default('false')

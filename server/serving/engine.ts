@@ -10,18 +10,20 @@ import pg from 'pg';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { currentUrl, type Db } from '../db/client';
-import { parseConfig } from '../config';
+import { config, parseConfig } from '../config';
 import { DomainError, badRequest, badRequestFromZod, notFound, isDomainError, statusOf, logFieldsOf } from '../errors';
 import { FEATURE_NAMES } from '../market/indicators';
 import { TRANSFORMED_COUNT, TRANSFORM_ID } from '../market/transform';
 import { normalSymbol } from '../market/symbol';
 import { scalerFromJSON, type Scaler } from '../market/scaler';
 import { loadVersionArtifact, servableVersionRow, findVersion, versionStatuses } from '../registry/versions';
-import { loadArtifact, type Predictor } from '../ml/artifact';
+import { loadArtifact } from '../ml/artifact';
 import { initTf, tfInfo } from '../ml/backend';
 import { routingTable, resolveSymbolRoutes, SERVING_CHANNEL } from '../promotion/traffic';
 import type { ShadowState, VersionRef } from '../promotion/shapes';
-import { MicroBatcher } from './batcher';
+import { MicroBatcher, type BatchFn } from './batcher';
+import { ComputeThread } from './compute-thread';
+import { OutageLog } from '../db/outage-log';
 import { pickVersion, type SplitEntry } from './routing';
 import { SymbolHistory } from './history';
 import { PredictionLogWriter } from './prediction-log';
@@ -43,6 +45,10 @@ export interface EngineOptions {
   servedBy: string;
   /** Mirror to a shadow only while the event loop was busy less than this share of the last ~250 ms (best effort). */
   shadowMaxBusy: number;
+  /** Model compute in a worker thread (SERVING_COMPUTE_THREAD); unset: the process's SERVING_COMPUTE_THREAD. */
+  computeThread?: boolean;
+  /** With the compute thread: batches per version in flight at once (default 2: measured in bench/serve.ts, 3c). */
+  computeInflight?: number;
 }
 
 /** The engine's settings from the environment (parsed in server/config.ts: a bad value names the variable). */
@@ -57,6 +63,8 @@ export function engineOptionsFromEnv(env: Record<string, string | undefined> = p
     strict: c.SERVING_STRICT,
     servedBy: `${c.SIGNALOPS_PROC}@${os.hostname()}:${process.pid}`,
     shadowMaxBusy: c.SERVING_SHADOW_MAX_BUSY,
+    // Only when the given environment names it: `engineOptionsFromEnv({})` (tests, bench) follows the process's.
+    ...(env.SERVING_COMPUTE_THREAD ? { computeThread: c.SERVING_COMPUTE_THREAD === 'on' } : {}),
   };
 }
 
@@ -82,7 +90,8 @@ interface LoadedVersion {
   /** Training medians of the model inputs (scale-free), for imputing inputs whose indicators are missing. */
   inputMedians: Float64Array | null;
   weights: Record<string, number>;
-  predictor: Predictor;
+  /** Frees the model (in-process predictor or the compute thread's copy). */
+  release(): void;
   batcher: MicroBatcher;
 }
 
@@ -121,6 +130,8 @@ export class InferenceEngine {
   readonly history: SymbolHistory;
   readonly predictionLog: PredictionLogWriter;
   private listener: pg.Client | null = null;
+  /** One warning per database outage for the LISTEN connection, not one per retry (server/db/outage-log.ts). */
+  private readonly listenerOutage: OutageLog;
   private reloadTimer: NodeJS.Timeout | null = null;
   private stopped = false;
   readonly stats = { requests: 0, errors: 0, cacheHits: 0, reloads: 0, lastReloadReason: '' };
@@ -138,6 +149,7 @@ export class InferenceEngine {
     readonly opts: EngineOptions,
   ) {
     this.cache = new LRUCache({ max: opts.cacheMax, ttl: opts.cacheTtlMs });
+    this.listenerOutage = new OutageLog(log, 'the serving listener (LISTEN for changes)');
     this.history = new SymbolHistory(db, log);
     this.predictionLog = new PredictionLogWriter(db, log, opts.servedBy);
   }
@@ -176,6 +188,7 @@ export class InferenceEngine {
       await client.connect();
       await client.query(`LISTEN ${SERVING_CHANNEL}`);
       this.listener = client;
+      this.listenerOutage.ok();
       if (reconnecting) {
         this.log.info('serving listener reconnected; reloading (changes made meanwhile were not notified)');
         this.scheduleReload('reconnect');
@@ -183,7 +196,7 @@ export class InferenceEngine {
     } catch (e) {
       if (lost) return;
       lost = true;
-      this.log.warn({ err: (e as Error).message }, 'serving listener could not connect; retrying');
+      this.listenerOutage.failed(e, { retryInMs: 2000 });
       await client.end().catch(() => {});
       setTimeout(() => void this.listen(true), 2000).unref();
     }
@@ -240,7 +253,7 @@ export class InferenceEngine {
     this.stats.reloads++;
     this.stats.lastReloadReason = reason;
     for (const f of this.onReload) f();
-    if (retired.length) setTimeout(() => retired.forEach((v) => v.predictor.dispose()), 10_000).unref();
+    if (retired.length) setTimeout(() => retired.forEach((v) => v.release()), 10_000).unref();
     this.log.info({ reason, generation: this.state.generation, models: this.state.models.size, versions: this.versions.size }, 'serving state reloaded');
     return { generation: this.state.generation, models: this.state.models.size, versions: this.versions.size };
   }
@@ -267,7 +280,20 @@ export class InferenceEngine {
       throw new DomainError('SERVICE_UNAVAILABLE', `${row.model} v${row.version} uses input transform '${artifact.inputTransform}', which this server does not know`);
     }
     if (artifact.shape.features !== TRANSFORMED_COUNT) throw new DomainError('SERVICE_UNAVAILABLE', `${row.model} v${row.version} expects ${artifact.shape.features} inputs, not ${TRANSFORMED_COUNT}`);
-    const predictor = await loadArtifact(artifact);
+    // The model runs in the compute thread (one worker for every version) or here, on the main thread.
+    let run: BatchFn;
+    let release: () => void;
+    const thread = this.computeThread();
+    if (thread) {
+      const key = `${id}#${++this.loadSeq}`; // a re-load of a retired version must not be freed by the old one's release
+      await thread.load(key, artifact);
+      run = (x, n) => thread.predictProba(key, x, n);
+      release = () => void thread.dispose(key).catch(() => {});
+    } else {
+      const predictor = await loadArtifact(artifact);
+      run = (x, n) => predictor.predictProba(x, n);
+      release = () => predictor.dispose();
+    }
     const T = artifact.shape.timeSteps;
     const weights: Record<string, number> = {};
     // A weight stored as null (non-finite) rounds to 0, as `Math.round(null * 1e4)` did.
@@ -281,10 +307,11 @@ export class InferenceEngine {
       scaler: scalerFromJSON(artifact.scaler),
       inputMedians: artifactInputMedians(artifact),
       weights,
-      predictor,
-      batcher: new MicroBatcher((x, n) => predictor.predictProba(x, n), T * TRANSFORMED_COUNT, 3, {
+      release,
+      batcher: new MicroBatcher(run, T * TRANSFORMED_COUNT, 3, {
         windowMs: this.opts.batchWindowMs,
         maxBatch: this.opts.maxBatch,
+        maxInflight: this.opts.computeInflight ?? 2,
         onBatch: (size) => {
           for (const o of this.observers) o.batch?.({ model: row.model, version: row.version, size });
         },
@@ -292,6 +319,17 @@ export class InferenceEngine {
     };
     this.versions.set(id, loaded);
     return loaded;
+  }
+
+  private compute_: ComputeThread | null | undefined;
+  private loadSeq = 0;
+  /** The compute thread when SERVING_COMPUTE_THREAD is on (started with the first load), else null. */
+  private computeThread(): ComputeThread | null {
+    if (this.compute_ === undefined) {
+      const on = this.opts.computeThread ?? config().SERVING_COMPUTE_THREAD === 'on';
+      this.compute_ = on ? new ComputeThread({ onCrash: (why) => this.log.error({ why }, 'serving compute thread stopped; pending predictions failed, the next request starts a new one') }) : null;
+    }
+    return this.compute_;
   }
 
   // --- routing -----------------------------------------------------------------------------------------------------
@@ -602,7 +640,8 @@ export class InferenceEngine {
     await this.predictionLog.stop();
     await this.history.stop();
     for (const f of this.onStop) await f().catch((e) => this.log.warn({ err: String(e) }, 'stopping an observer failed'));
-    for (const v of this.versions.values()) v.predictor.dispose();
+    for (const v of this.versions.values()) v.release();
     this.versions.clear();
+    await this.compute_?.close();
   }
 }
