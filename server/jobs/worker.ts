@@ -46,7 +46,8 @@ export async function startWorker(opts: {
   });
   // During a database outage a beat fails every heartbeatSeconds: one warning when they start failing, one line when
   // they succeed again — never the SQL or its parameters (server/errors.ts logFieldsOf). A failure within 30 s of a
-  // recovery (a connection to the old address still in the pool) is the tail of the same outage: not announced again.
+  // recovery (a connection to the old address still in the pool) is the tail of the same outage: not announced again,
+  // unless it goes on for three beats.
   let beatOutage: { since: number; failures: number; announced: boolean } | null = null;
   let beatRecoveredAt = 0;
   const sendBeat = () =>
@@ -59,13 +60,20 @@ export async function startWorker(opts: {
         beatRecoveredAt = Date.now();
       },
       (e: unknown) => {
+        const announce = (failedBeats: number) =>
+          log.warn({ ...logFieldsOf(e), unavailable: isDatabaseUnavailable(e), failedBeats }, 'heartbeat failed; retrying every beat, logged again when it recovers');
         if (beatOutage) {
           beatOutage.failures++;
+          // A tail that goes on is an outage after all (e.g. one that began within 30 s of a blip): say so once.
+          if (!beatOutage.announced && beatOutage.failures >= 3) {
+            beatOutage.announced = true;
+            announce(beatOutage.failures);
+          }
           return;
         }
         const announced = Date.now() - beatRecoveredAt > 30_000;
         beatOutage = { since: Date.now(), failures: 1, announced };
-        if (announced) log.warn({ ...logFieldsOf(e), unavailable: isDatabaseUnavailable(e) }, 'heartbeat failed; retrying every beat, logged again when it recovers');
+        if (announced) announce(1);
         else log.debug({ ...logFieldsOf(e), unavailable: isDatabaseUnavailable(e) }, 'heartbeat failed again just after recovering');
       },
     );
