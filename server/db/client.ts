@@ -13,6 +13,20 @@ export interface DbHandle {
   close(): Promise<void>;
 }
 
+/**
+ * A pooled client whose connection errors never crash the process. pg-pool listens for errors only on idle clients; a
+ * checked-out one (a transaction between statements, any `pool.connect()` user) emits 'error' when its socket resets,
+ * and with no listener Node throws: a restarting database took a worker down with "Unhandled 'error' event … read
+ * ECONNRESET" (server/jobs/heartbeat-outage.test.ts under load; server/db/client.test.ts). The error still reaches every
+ * query in flight (pg rejects them), the client is marked not queryable, and the pool drops it when it is released.
+ */
+class GuardedClient extends pg.Client {
+  constructor(config?: string | pg.ClientConfig) {
+    super(config);
+    this.on('error', () => {});
+  }
+}
+
 /** Pools opened with `resolveUrl`: how each re-reads where the database is (see openDb). */
 const resolvers = new WeakMap<pg.Pool, () => string>();
 
@@ -44,7 +58,7 @@ export function openDb(url: string, opts: { max?: number; applicationName?: stri
     return cur;
   };
   // Runs before each new connection is made (pg-pool: `new this.Client(this.options)` — the same options object).
-  class ResolvingClient extends pg.Client {
+  class ResolvingClient extends GuardedClient {
     constructor(config?: string | pg.ClientConfig) {
       refresh();
       super(config);
@@ -55,7 +69,7 @@ export function openDb(url: string, opts: { max?: number; applicationName?: stri
     max: opts.max ?? 10,
     application_name: opts.applicationName ?? 'signalops',
     connectionTimeoutMillis: 10_000,
-    ...(resolveUrl ? { Client: ResolvingClient } : {}),
+    Client: resolveUrl ? ResolvingClient : GuardedClient,
   });
   resolvers.set(pool, refresh);
   // An idle client that loses its connection must not crash the process; the next query reconnects.

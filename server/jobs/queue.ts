@@ -78,6 +78,7 @@ export async function openBoss(url: string, role: BossRole): Promise<PgBoss> {
   // Processes starting together (web + worker, CLI + worker) would create the same queues concurrently, and
   // pg-boss's createQueue deadlocks against itself then: serialise start-up under an advisory lock.
   const lock = new pg.Client({ connectionString: url, application_name: 'signalops-boss-init' });
+  lock.on('error', () => {}); // a reset reaches the query in flight; unheard, it would crash the process (server/db/client.ts)
   await lock.connect();
   try {
     await lock.query('SELECT pg_advisory_lock($1)', [BOSS_INIT_LOCK_KEY]);
