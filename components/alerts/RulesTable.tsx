@@ -33,7 +33,7 @@ function RuleRow({ rule, metric, canEdit }: { rule: AlertRuleRow; metric: AlertM
       </td>
       <td>
         {canEdit ? (
-          <span className="inline-action" style={{ whiteSpace: 'nowrap' }}>
+          <span className="inline-action" style={{ whiteSpace: 'nowrap', flexWrap: 'nowrap', gap: 6 }}>
             <span aria-hidden="true">{rule.comparator}</span>
             <input
               type="number"
@@ -53,7 +53,7 @@ function RuleRow({ rule, metric, canEdit }: { rule: AlertRuleRow; metric: AlertM
       </td>
       <td>
         {canEdit ? (
-          <span className="inline-action" style={{ whiteSpace: 'nowrap' }}>
+          <span className="inline-action" style={{ whiteSpace: 'nowrap', flexWrap: 'nowrap', gap: 6 }}>
             <input type="number" aria-label={`For (seconds) of ${rule.name}`} value={forSeconds} min={0} step={1} style={{ width: 80 }} onChange={(e) => setForSeconds(e.target.value)} />
             <span>s</span>
           </span>
